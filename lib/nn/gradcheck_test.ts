@@ -1,0 +1,239 @@
+// Finite-difference gradient checks in float64 for every parameter, the inputs and the initial states:
+// LSTM and RNN, 1 and 2 layers, full and truncated BPTT, every loss and placement, odd sizes (I = 3, H = 5, B = 3).
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Rng } from "../rng.ts";
+import { lossAndGradient, type LossKind } from "./loss.ts";
+import { Model, type ReadoutPlacement } from "./model.ts";
+import type { CellType } from "./layer.ts";
+
+const I = 3, H = 5, B = 3, T = 7, EPS = 1e-6;
+
+type Placement = "last" | "every" | "masked" | "none";
+
+interface Case {
+  cell: CellType;
+  layers: number;
+  placement: Placement;
+  loss: LossKind;
+  truncate: number;
+}
+
+/** Everything one loss evaluation depends on; the model's parameters are perturbed in place. */
+interface Problem {
+  model: Model;
+  x: Float64Array; // (T, B, I)
+  h0: Float64Array; // (L, B, H)
+  c0: Float64Array | null;
+  target: Float64Array; // per scored row: values (R, O) or class indices (R)
+  mask: Uint8Array | null; // (R)
+  O: number;
+  // For readout "none": L = Σ y ⊙ r + Σ h_n ⊙ rh + Σ c_n ⊙ rc (like the PyTorch fixtures).
+  r: Float64Array | null;
+  rh: Float64Array | null;
+  rc: Float64Array | null;
+}
+
+function makeProblem(c: Case, seed: number): Problem {
+  const rng = new Rng(seed, 7);
+  const readout: ReadoutPlacement = c.placement === "last" ? "last" : c.placement === "none" ? "none" : "every";
+  const O = c.loss === "cross-entropy" ? 4 : 2;
+  const model = new Model({
+    cell: c.cell,
+    inputSize: I,
+    hiddenSize: H,
+    numLayers: c.layers,
+    outputSize: O,
+    readout,
+    dtype: "float64",
+    backend: "js",
+    seed,
+    // Larger than default weights so gradients flow through every step, and nonzero forget bias to test it.
+    init: { recurrentWeights: "orthogonal", gain: 1.2, forgetBias: 0.5 },
+  });
+  const L = c.layers, R = readout === "last" ? B : T * B;
+  const x = rng.fillNormal(new Float64Array(T * B * I));
+  const h0 = rng.fillNormal(new Float64Array(L * B * H), 0, 0.5);
+  const c0 = c.cell === "lstm" ? rng.fillNormal(new Float64Array(L * B * H), 0, 0.5) : null;
+  let target: Float64Array;
+  if (c.loss === "cross-entropy") target = Float64Array.from({ length: R }, () => rng.int(O));
+  else if (c.loss === "bce") target = Float64Array.from({ length: R * O }, () => rng.uniform());
+  else target = rng.fillNormal(new Float64Array(R * O));
+  let mask: Uint8Array | null = null;
+  if (c.placement === "masked") {
+    mask = Uint8Array.from({ length: R }, () => (rng.uniform() < 0.4 ? 1 : 0));
+    mask[R - 1] = 1; // at least one scored row
+  }
+  const none = readout === "none";
+  return {
+    model,
+    x,
+    h0,
+    c0,
+    target,
+    mask,
+    O,
+    r: none ? rng.fillNormal(new Float64Array(T * B * H)) : null,
+    rh: none ? rng.fillNormal(new Float64Array(L * B * H)) : null,
+    rc: none && c.cell === "lstm" ? rng.fillNormal(new Float64Array(L * B * H)) : null,
+  };
+}
+
+/**
+ * The loss of steps [s, e) of the sequence, run from the given initial states, as a share of the whole loss
+ * (the mean's denominator is the whole sequence's count of scored rows). With s = 0, e = T it is the loss.
+ */
+function chunkLoss(p: Problem, loss: LossKind, h0: Float64Array, c0: Float64Array | null, s: number, e: number) {
+  const m = p.model, cfg = m.config, R = cfg.readout === "last" ? B : T * B;
+  const y = m.forward(p.x.subarray(s * B * I, e * B * I), e - s, B, { h0, c0: c0 ?? undefined });
+  if (cfg.readout === "none") {
+    let sum = 0;
+    for (let i = 0; i < y.length; i++) sum += y[i] * p.r![s * B * H + i];
+    if (e === T) {
+      const hn = m.finalHidden();
+      for (let i = 0; i < hn.length; i++) sum += hn[i] * p.rh![i];
+      if (p.rc !== null) {
+        const cn = m.finalCell();
+        for (let i = 0; i < cn.length; i++) sum += cn[i] * p.rc[i];
+      }
+    }
+    return sum;
+  }
+  if (cfg.readout === "last") {
+    return e === T ? lossAndGradient(loss, B, p.O, y, p.target, p.mask, null) : 0;
+  }
+  // Every step: score rows [s·B, e·B) with the whole sequence's normalisation.
+  const perRow = loss === "cross-entropy" ? 1 : p.O;
+  const rows = (e - s) * B;
+  const mask = p.mask === null ? null : p.mask.subarray(s * B, e * B);
+  const nChunk = mask === null ? rows : mask.reduce((a, v) => a + v, 0);
+  const nAll = p.mask === null ? R : p.mask.reduce((a, v) => a + v, 0);
+  if (nChunk === 0) return 0;
+  const tgt = p.target.subarray(s * B * perRow, e * B * perRow);
+  return lossAndGradient(loss, rows, p.O, y, tgt, mask, null) * nChunk / nAll;
+}
+
+/** Boundary states (h, c per layer) at each chunk start, from the unperturbed problem: they are detached. */
+function boundaryStates(p: Problem, k: number): Map<number, [Float64Array, Float64Array | null]> {
+  const states = new Map<number, [Float64Array, Float64Array | null]>();
+  for (let s = k; k > 0 && s < T; s += k) {
+    p.model.forward(p.x.subarray(0, s * B * I), s, B, { h0: p.h0, c0: p.c0 ?? undefined });
+    states.set(s, [p.model.finalHidden(), p.c0 === null ? null : p.model.finalCell()]);
+  }
+  return states;
+}
+
+/** Truncated-BPTT loss: chunks [0, k), [k, 2k), ... each run from its detached boundary state. */
+function truncatedLoss(
+  p: Problem,
+  loss: LossKind,
+  k: number,
+  bounds: Map<number, [Float64Array, Float64Array | null]>,
+) {
+  if (k === 0) return chunkLoss(p, loss, p.h0, p.c0, 0, T);
+  let sum = 0;
+  for (let s = 0; s < T; s += k) {
+    const [hs, cs] = s === 0 ? [p.h0, p.c0] : bounds.get(s)!;
+    sum += chunkLoss(p, loss, hs, cs, s, Math.min(s + k, T));
+  }
+  return sum;
+}
+
+function analytic(p: Problem, c: Case) {
+  const m = p.model, R = m.outputRows(T, B);
+  m.zeroGrad();
+  const y = m.forward(p.x, T, B, { h0: p.h0, c0: p.c0 ?? undefined });
+  const dy = m.outputGrad();
+  if (c.placement === "none") dy.set(p.r!);
+  else lossAndGradient(c.loss, R, p.O, y, p.target, p.mask, dy);
+  const res = m.backward(dy, {
+    truncate: c.truncate,
+    inputGrad: true,
+    dhN: p.rh ?? undefined,
+    dcN: p.rc ?? undefined,
+  });
+  const flat = (arrs: Float64Array[] | null) => {
+    if (arrs === null) return null;
+    const out = new Float64Array(arrs.reduce((n, a) => n + a.length, 0));
+    let o = 0;
+    for (const a of arrs) (out.set(a, o), o += a.length);
+    return out;
+  };
+  return {
+    params: Float64Array.from(m.grads),
+    x: Float64Array.from(res.dx!),
+    h0: flat(res.dh0 as Float64Array[])!,
+    c0: flat(res.dc0 as Float64Array[] | null),
+  };
+}
+
+function maxRelErr(a: Float64Array, n: Float64Array): { err: number; at: number } {
+  let worst = 0, at = -1;
+  for (let i = 0; i < a.length; i++) {
+    // Relative error, with a floor: central differences carry ~1e-10 of rounding noise (ε·|L| / h), so gradients
+    // below ~1e-3 are compared absolutely (to 1e-9); a wrong gradient is off by its own size.
+    const err = Math.abs(a[i] - n[i]) / Math.max(1e-3, Math.abs(a[i]) + Math.abs(n[i]));
+    if (err > worst) (worst = err, at = i);
+  }
+  return { err: worst, at };
+}
+
+function check(c: Case, seed = 1) {
+  const p = makeProblem(c, seed);
+  const g = analytic(p, c);
+  const bounds = boundaryStates(p, c.truncate);
+  const f = () => truncatedLoss(p, c.loss, c.truncate, bounds);
+  const numeric = (v: Float64Array) => {
+    const out = new Float64Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const old = v[i];
+      v[i] = old + EPS;
+      const up = f();
+      v[i] = old - EPS;
+      const down = f();
+      v[i] = old;
+      out[i] = (up - down) / (2 * EPS);
+    }
+    return out;
+  };
+  const params = p.model.params as Float64Array;
+  const results: [string, Float64Array, Float64Array][] = [
+    ["params", g.params, numeric(params)],
+    ["x", g.x, numeric(p.x)],
+    ["h0", g.h0, numeric(p.h0)],
+  ];
+  if (p.c0 !== null) results.push(["c0", g.c0!, numeric(p.c0)]);
+  for (const [name, a, n] of results) {
+    const { err, at } = maxRelErr(a, n);
+    let where = `${name}[${at}]`;
+    if (name === "params" && at >= 0) {
+      const q = p.model.parameters.find((q) => at >= q.offset && at < q.offset + q.size)!;
+      where = `${q.name}[${at - q.offset}]`;
+    }
+    assert.ok(err < 1e-6, `${JSON.stringify(c)}: ${where} analytic ${a[at]} vs numeric ${n[at]} (rel err ${err})`);
+    // The check must see real gradients, not zeros on both sides (the initial state is cut off from a last-step
+    // loss by truncation, so its gradient is rightly zero there; the comparison above still checks that).
+    const cutOff = c.truncate > 0 && c.placement === "last" && (name === "h0" || name === "c0");
+    if (!cutOff) assert.ok(a.some((v) => Math.abs(v) > 1e-6), `${JSON.stringify(c)}: ${name} gradient is all ~0`);
+  }
+}
+
+describe("gradient check (float64, central differences)", () => {
+  for (const cell of ["lstm", "rnn"] as const) {
+    for (const layers of [1, 2]) {
+      for (const truncate of [0, 3]) {
+        for (const placement of ["last", "every", "masked"] as const) {
+          for (const loss of ["mse", "cross-entropy", "bce"] as const) {
+            const c: Case = { cell, layers, placement, loss, truncate };
+            it(`${cell} L=${layers} ${truncate ? `truncated k=${truncate}` : "full"} ${placement} ${loss}`, () => {
+              check(c);
+            });
+          }
+        }
+        it(`${cell} L=${layers} ${truncate ? `truncated k=${truncate}` : "full"}, no readout, loss on y, h_n, c_n`, () => {
+          check({ cell, layers, placement: "none", loss: "mse", truncate });
+        });
+      }
+    }
+  }
+});

@@ -1,0 +1,102 @@
+/**
+ * The time loops of a recurrent layer, reference implementation: the forward recurrence and backpropagation through
+ * time, step by step, for the LSTM and the tanh RNN. `layer.ts` surrounds them with the products over all steps
+ * (input projections before, weight gradients after); the WebAssembly kernels implement the same loops natively
+ * (and split the batch rows across threads, which is possible because every step works row by row).
+ *
+ * @module
+ */
+
+import type { Arr, CellType } from "../backend/kernels.ts";
+import { gemmReference } from "../backend/cpu/gemm.ts";
+import { lstmCellBackward, lstmCellForward } from "./lstm.ts";
+import { rnnCellBackward, rnnCellForward } from "./rnn.ts";
+
+/** Views of T (or T+1) consecutive steps of a (steps, rows, width) buffer; made once per call, not per step. */
+function stepViews(a: Arr, steps: number, stride: number): Arr[] {
+  return Array.from({ length: steps }, (_, t) => a.subarray(t * stride, (t + 1) * stride));
+}
+
+/**
+ * Forward recurrence: for t = 0..T-1, gates[t] += h[t] · W_hhᵀ, then the cell (see `Kernels.recurrentForward`).
+ *
+ * @example
+ * ```ts
+ * import { recurrentForward } from "./recurrence.ts";
+ * const T = 2, B = 1, H = 1;
+ * const gates = new Float64Array(T * B * H).fill(0.5), h = new Float64Array((T + 1) * B * H);
+ * recurrentForward("rnn", T, B, H, gates, h, null, new Float64Array([1])); // h = [0, tanh(0.5), tanh(0.5 + h1)]
+ * ```
+ */
+export function recurrentForward(
+  cell: CellType,
+  T: number,
+  B: number,
+  H: number,
+  gates: Arr,
+  h: Arr,
+  c: Arr | null,
+  wHhT: Arr,
+): void {
+  const GH = (cell === "lstm" ? 4 : 1) * H;
+  const gatesAt = stepViews(gates, T, B * GH), hAt = stepViews(h, T + 1, B * H);
+  const cAt = c === null ? [] : stepViews(c, T + 1, B * H);
+  for (let t = 0; t < T; t++) {
+    gemmReference(B, GH, H, hAt[t], H, 1, wHhT, GH, gatesAt[t], GH, true);
+    if (cell === "lstm") lstmCellForward(B, H, gatesAt[t], cAt[t], cAt[t + 1], hAt[t + 1]);
+    else rnnCellForward(B, H, gatesAt[t], hAt[t + 1]);
+  }
+}
+
+/**
+ * Backward recurrence (BPTT) with optional truncation and probes (see `Kernels.recurrentBackward`).
+ *
+ * @example
+ * ```ts
+ * import { recurrentBackward, recurrentForward } from "./recurrence.ts";
+ * const T = 2, B = 1, H = 1, w = new Float64Array([1]);
+ * const gates = new Float64Array(T).fill(0.5), h = new Float64Array(T + 1);
+ * recurrentForward("rnn", T, B, H, gates, h, null, w);
+ * const dh = new Float64Array([1]), dc = new Float64Array(1), dhNorm = new Float64Array(T);
+ * recurrentBackward("rnn", T, B, H, gates, h, null, w, null, dh, dc, 0, dhNorm, null);
+ * // dhNorm = [|∂h_2/∂h_1|, 1]; dh = ∂h_2/∂h_0
+ * ```
+ */
+export function recurrentBackward(
+  cell: CellType,
+  T: number,
+  B: number,
+  H: number,
+  gates: Arr,
+  h: Arr,
+  c: Arr | null,
+  wHh: Arr,
+  dhSeq: Arr | null,
+  dh: Arr,
+  dc: Arr,
+  truncate: number,
+  dhNorm: Arr | null,
+  dcNorm: Arr | null,
+): void {
+  const GH = (cell === "lstm" ? 4 : 1) * H, BH = B * H;
+  const gatesAt = stepViews(gates, T, B * GH), hAt = stepViews(h, T + 1, BH);
+  const cAt = c === null ? [] : stepViews(c, T + 1, BH);
+  const dhSeqAt = dhSeq === null ? null : stepViews(dhSeq, T, BH);
+  const dhNormAt = dhNorm === null ? null : stepViews(dhNorm, T, B);
+  const dcNormAt = dcNorm === null ? null : stepViews(dcNorm, T, B);
+  for (let t = T - 1; t >= 0; t--) {
+    const dhIn = dhSeqAt === null ? null : dhSeqAt[t];
+    const nh = dhNormAt === null ? null : dhNormAt[t];
+    if (cell === "lstm") {
+      lstmCellBackward(B, H, gatesAt[t], cAt[t], cAt[t + 1], dh, dhIn, dc, nh, dcNormAt === null ? null : dcNormAt[t]);
+    } else {
+      rnnCellBackward(B, H, gatesAt[t], hAt[t + 1], dh, dhIn, nh);
+    }
+    if (truncate > 0 && t > 0 && t % truncate === 0) {
+      dh.fill(0, 0, BH); // the state entering this chunk is detached
+      dc.fill(0, 0, BH);
+    } else {
+      gemmReference(B, H, GH, gatesAt[t], GH, 1, wHh, H, dh, H, false); // dh = dG[t] · W_hh: reaches h[t-1]
+    }
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * The training loop: batches from a generator, forward, loss, BPTT, clipping, an optimizer step; until a budget,
+ * a target loss, or a success criterion; reporting at an interval. A NaN or infinite loss or gradient ends the run
+ * as "diverged" (no update is applied with it), keeping everything recorded so far.
+ *
+ * Deterministic: given the same model seed and the same batch generator, two runs produce identical bits, in Deno
+ * and in Bun (the CPU kernels and all arithmetic here are IEEE-754 exact; see `math.ts`).
+ *
+ * @module
+ */
+
+import type { Arr } from "./backend/kernels.ts";
+import type { Model } from "./nn/model.ts";
+import { lossAndGradient, type LossKind } from "./nn/loss.ts";
+import { clipGradNorm, clipGradValue, gradNorm } from "./optim/clip.ts";
+import type { Optimizer } from "./optim/optimizer.ts";
+
+/**
+ * One minibatch, time-major.
+ * - x (T, B, I);
+ * - target: per output row, values (R, O) for MSE/BCE or class indices (R) for cross-entropy, where R is B for a
+ *   readout at the last step and T·B for a readout at every step (row t·B + b);
+ * - mask (R), optional: 1 where a row carries loss (variable-length sequences, the copy task's last 10 steps).
+ */
+export interface Batch {
+  x: ArrayLike<number>;
+  T: number;
+  B: number;
+  target: ArrayLike<number>;
+  mask?: ArrayLike<number> | null;
+}
+
+/** What the loop knows after a step, passed to `onStep` and `metric`. */
+export interface StepInfo {
+  /** Steps taken (1 after the first update). */
+  step: number;
+  /** Training sequences seen (Σ B). */
+  sequences: number;
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  /** The model outputs of this step (a view, valid until the next step). */
+  outputs: Arr;
+  batch: Batch;
+}
+
+/** A line of the training curve. */
+export interface LogRecord {
+  step: number;
+  sequences: number;
+  /** Mean training loss over the steps since the previous record. */
+  loss: number;
+  /** Mean global gradient norm (before clipping) since the previous record. */
+  gradNorm: number;
+  /** The user metric of the last step (e.g. fraction correct), when one is given. */
+  metric?: number;
+  elapsedMs: number;
+}
+
+/** Options of `train`. */
+export interface TrainOptions {
+  loss: LossKind;
+  optimizer: Optimizer;
+  /** The batch for step k (0-based); deterministic generators make deterministic runs. */
+  batches: (step: number) => Batch;
+  /** Budget in optimizer steps. At least one of maxSteps / maxSequences is required. */
+  maxSteps?: number;
+  /** Budget in training sequences. */
+  maxSequences?: number;
+  /** Stop ("target-loss") once the mean loss of a logging interval is at or below this. */
+  targetLoss?: number;
+  /** Clip the global gradient norm (Pascanu et al. 2013) to this threshold. */
+  clipNorm?: number;
+  /** Clip each gradient component to ± this value. */
+  clipValue?: number;
+  /** Truncated BPTT: detach the state every k steps. */
+  truncate?: number;
+  /** Record a `LogRecord` every this many steps (default 100) and at the end. */
+  logEvery?: number;
+  /** A metric of the step's outputs (e.g. fraction correct), recorded with each log line. */
+  metric?: (info: StepInfo) => number;
+  /** Called after every step; return true to stop with status "solved" (a success criterion). */
+  onStep?: (info: StepInfo) => boolean | void;
+  /** Called with each log record (progress reporting). */
+  onLog?: (record: LogRecord) => void;
+}
+
+/** Why a run ended. */
+export type TrainStatus = "solved" | "target-loss" | "budget" | "diverged";
+
+/** The outcome of `train`. */
+export interface TrainResult {
+  status: TrainStatus;
+  steps: number;
+  sequences: number;
+  history: LogRecord[];
+  /** When diverged: the step and what was not finite. */
+  diverged?: { step: number; what: "loss" | "gradient" };
+  elapsedMs: number;
+}
+
+/**
+ * Trains `model` in place.
+ *
+ * @example
+ * ```ts
+ * import { Model } from "./nn/model.ts";
+ * import { Adam } from "./optim/adam.ts";
+ * import { train } from "./train.ts";
+ * import { Rng } from "./rng.ts";
+ * const model = new Model({ cell: "lstm", inputSize: 1, hiddenSize: 8, outputSize: 1, seed: 0 });
+ * const rng = new Rng(1);
+ * const T = 5, B = 8;
+ * const result = train(model, {
+ *   loss: "mse",
+ *   optimizer: new Adam({ lr: 1e-2 }),
+ *   maxSteps: 50,
+ *   batches: () => { // remember the first input of each sequence
+ *     const x = rng.fillUniform(new Float32Array(T * B), -1, 1);
+ *     return { x, T, B, target: x.slice(0, B) };
+ *   },
+ * });
+ * result.history.at(-1)!.loss; // lower than at the start
+ * ```
+ */
+export function train(model: Model, opts: TrainOptions): TrainResult {
+  const maxSteps = opts.maxSteps ?? Infinity, maxSequences = opts.maxSequences ?? Infinity;
+  if (maxSteps === Infinity && maxSequences === Infinity) {
+    throw new RangeError("train: give a budget, maxSteps or maxSequences");
+  }
+  for (const [field, v] of [["maxSteps", opts.maxSteps], ["maxSequences", opts.maxSequences]] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
+      throw new RangeError(`train: ${field} = ${v}, expected a positive integer`);
+    }
+  }
+  const logEvery = opts.logEvery ?? 100;
+  if (!(Number.isInteger(logEvery) && logEvery > 0)) {
+    throw new RangeError(`train: logEvery = ${logEvery}, expected a positive integer`);
+  }
+  const start = performance.now();
+  const history: LogRecord[] = [];
+  let step = 0, sequences = 0, lossSum = 0, normSum = 0, pending = 0, lastMetric: number | undefined;
+  let status: TrainStatus = "budget", diverged: TrainResult["diverged"];
+  const log = () => {
+    if (pending === 0) return;
+    const record: LogRecord = {
+      step,
+      sequences,
+      loss: lossSum / pending,
+      gradNorm: normSum / pending,
+      elapsedMs: performance.now() - start,
+    };
+    if (lastMetric !== undefined) record.metric = lastMetric;
+    history.push(record);
+    opts.onLog?.(record);
+    lossSum = normSum = pending = 0;
+    return record;
+  };
+  while (step < maxSteps && sequences < maxSequences) {
+    const batch = opts.batches(step);
+    const y = model.forward(batch.x, batch.T, batch.B);
+    const dy = model.outputGrad();
+    const loss = lossAndGradient(
+      opts.loss,
+      model.outputRows(),
+      model.outputWidth,
+      y,
+      batch.target,
+      batch.mask ?? null,
+      dy,
+    );
+    if (!Number.isFinite(loss)) {
+      (status = "diverged", diverged = { step: step + 1, what: "loss" });
+      break;
+    }
+    model.zeroGrad();
+    model.backward(dy, { truncate: opts.truncate });
+    const norm = opts.clipNorm !== undefined ? clipGradNorm(model.grads, opts.clipNorm) : gradNorm(model.grads);
+    if (!Number.isFinite(norm)) {
+      (status = "diverged", diverged = { step: step + 1, what: "gradient" });
+      break;
+    }
+    if (opts.clipValue !== undefined) clipGradValue(model.grads, opts.clipValue);
+    opts.optimizer.step(model.params, model.grads);
+    step++;
+    sequences += batch.B;
+    lossSum += loss;
+    normSum += norm;
+    pending++;
+    const info: StepInfo = { step, sequences, loss, gradNorm: norm, outputs: y, batch };
+    if (opts.metric !== undefined) lastMetric = opts.metric(info);
+    if (opts.onStep?.(info) === true) {
+      status = "solved";
+      break;
+    }
+    if (step % logEvery === 0) {
+      const record = log()!;
+      if (opts.targetLoss !== undefined && record.loss <= opts.targetLoss) {
+        status = "target-loss";
+        break;
+      }
+    }
+  }
+  log();
+  return { status, steps: step, sequences, history, diverged, elapsedMs: performance.now() - start };
+}
+
+/**
+ * The loss of `model` on a batch, without gradients (evaluation). Returns the loss and the outputs (a view).
+ *
+ * @example
+ * ```ts
+ * import { Model } from "./nn/model.ts";
+ * import { evaluate } from "./train.ts";
+ * const model = new Model({ cell: "rnn", inputSize: 1, hiddenSize: 4, outputSize: 1 });
+ * const { loss } = evaluate(model, { x: [0.1, 0.2, 0.3], T: 3, B: 1, target: [0.5] }, "mse");
+ * ```
+ */
+export function evaluate(model: Model, batch: Batch, loss: LossKind): { loss: number; outputs: Arr } {
+  const y = model.forward(batch.x, batch.T, batch.B);
+  const value = lossAndGradient(loss, model.outputRows(), model.outputWidth, y, batch.target, batch.mask ?? null, null);
+  return { loss: value, outputs: y };
+}
