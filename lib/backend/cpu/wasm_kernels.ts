@@ -258,6 +258,7 @@ export function wasmKernels(opts: WasmKernelOptions = {}): WasmKernels {
       return heap.usedBytes;
     },
     alloc(n) {
+      if (n === 0) return new Float32Array(heap.memory.buffer, 0, 0); // address 0: owns nothing, freeing it is a no-op
       const start = heap.alloc(n * 4);
       // After a grow only the current buffer object spans the new bytes; older views keep working.
       return new Float32Array(heap.memory.buffer, start, n).fill(0);
