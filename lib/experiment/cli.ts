@@ -1,0 +1,153 @@
+/**
+ * `deno task experiment [file ...] [options]` (or `bun run lib/experiment/cli.ts ...`): runs experiment files.
+ *
+ * With no file it runs the default experiment, gradient flow, with its quick profile, and prints where the results
+ * went. Full runs of the shipped experiments (files in experiments/) write to results/<name>/, the committed results;
+ * quick and ad-hoc runs write to results/_runs/ (git-ignored) unless --out says otherwise.
+ *
+ * @module
+ */
+
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, extname, join, relative, resolve } from "node:path";
+import process from "node:process";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { runExperiment } from "./runner.ts";
+import { ExperimentError } from "./schema.ts";
+import { expandSweep } from "./sweep.ts";
+import type { ProgressMode } from "./progress.ts";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const EXPERIMENTS = join(ROOT, "experiments");
+const DEFAULT_EXPERIMENT = join(EXPERIMENTS, "gradient_flow.ts");
+
+const USAGE = `Usage: deno task experiment [file ...] [options]
+
+Runs the sweeps of experiment files (experiments/*.ts or *.json). With no file: the default experiment
+(gradient flow) with its quick profile.
+
+Options:
+  --quick           the experiment's quick profile (fewer seeds, shorter budget; < 1 minute)
+  --all             every experiment in experiments/
+  --workers N       cells run in parallel (default: the number of cores)
+  --shard k/n       run shard k of n (every n-th cell from the k-th), e.g. in a job array
+  --out DIR         output folder (default: results/<name> for full runs of shipped experiments,
+                    results/_runs/<name>[-quick] otherwise)
+  --backend NAME    cpu (default) or webgpu
+  --json            progress as JSON lines on stderr
+  --list            print the cells (hash, label) and exit
+  -h, --help        this text`;
+
+/** Loads an experiment file: the default export of a TS/JS module, or a JSON document. */
+export async function loadExperimentFile(path: string): Promise<unknown> {
+  const abs = resolve(path);
+  if (!existsSync(abs)) throw new Error(`${path}: no such experiment file`);
+  if (extname(abs) === ".json") return JSON.parse(readFileSync(abs, "utf8"));
+  const mod = await import(pathToFileURL(abs).href);
+  if (mod.default === undefined) throw new Error(`${path}: an experiment module must have a default export`);
+  return mod.default;
+}
+
+/** The default output folder of an experiment run (see the module comment). */
+export function defaultOutDir(file: string, name: string, quick: boolean): string {
+  const shipped = resolve(dirname(file)) === EXPERIMENTS;
+  if (shipped && !quick) return join(ROOT, "results", name);
+  return join(ROOT, "results", "_runs", quick ? `${name}-quick` : name);
+}
+
+/** The CLI: returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        quick: { type: "boolean" },
+        all: { type: "boolean" },
+        workers: { type: "string" },
+        shard: { type: "string" },
+        out: { type: "string" },
+        backend: { type: "string" },
+        json: { type: "boolean" },
+        list: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const o = args.values;
+  if (o.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  let files = args.positionals;
+  let quick = o.quick ?? false;
+  if (o.all) {
+    files = readdirSync(EXPERIMENTS).filter((f) => /\.(ts|json)$/.test(f) && !f.endsWith("_test.ts")).sort().map((f) =>
+      join(EXPERIMENTS, f)
+    );
+  }
+  if (files.length === 0) {
+    files = [DEFAULT_EXPERIMENT];
+    quick = true;
+    console.error("No experiment file given: running the default experiment (gradient flow, quick profile).");
+  }
+  const workers = o.workers === undefined ? undefined : Number(o.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) {
+    console.error(`--workers ${o.workers}: expected a positive integer`);
+    return 2;
+  }
+  let shard: [number, number] | undefined;
+  if (o.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(o.shard);
+    if (m === null || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) {
+      console.error(`--shard ${o.shard}: expected k/n with 1 ≤ k ≤ n, e.g. --shard 3/8`);
+      return 2;
+    }
+    shard = [Number(m[1]), Number(m[2])];
+  }
+  const backend = o.backend ?? "cpu";
+  if (backend !== "cpu" && backend !== "webgpu") {
+    console.error(`--backend ${backend}: expected cpu or webgpu`);
+    return 2;
+  }
+  if (backend === "webgpu") {
+    console.error(
+      "--backend webgpu: the WebGPU backend is not available yet in the experiment runner; use --backend cpu",
+    );
+    return 2;
+  }
+  const progress: ProgressMode = o.json ? "json" : process.stderr.isTTY ? "tty" : "plain";
+  let exit = 0;
+  for (const file of files) {
+    try {
+      const experiment = await loadExperimentFile(file);
+      const name = (experiment as { name?: string }).name ?? basename(file, extname(file));
+      if (o.list) {
+        for (const c of expandSweep(experiment, { quick, backend, source: file })) console.log(`${c.hash}  ${c.label}`);
+        continue;
+      }
+      const outDir = o.out === undefined ? defaultOutDir(file, name, quick) : join(resolve(o.out), name);
+      const s = await runExperiment(experiment, { outDir, quick, workers, shard, backend, source: file, progress });
+      const where = relative(process.cwd(), s.outDir) || ".";
+      console.log(
+        `${s.experiment}: ${s.ran} cells run, ${s.skipped} already done, ${s.failed.length} failed, ` +
+          `${
+            s.complete ? "complete" : "incomplete"
+          } → ${where}/ (summary.csv, summary.jsonl, gradient_flow.jsonl, curves.jsonl, cells/)`,
+      );
+      if (s.failed.length > 0) exit = 1;
+    } catch (e) {
+      if (e instanceof ExperimentError) console.error(e.message);
+      else console.error(`${file}: ${(e as Error).stack ?? e}`);
+      exit = 1;
+    }
+  }
+  return exit;
+}
+
+if (import.meta.main) process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,351 @@
+/**
+ * The results schema (version `SCHEMA_VERSION`) and how results are stored.
+ *
+ * Layout, per experiment, under the output folder (`results/<experiment>/` for full runs):
+ *
+ *   cells/<hash>.json     one file per finished cell (`CellResult`), written atomically (temp file + rename);
+ *                         a cell whose file exists is never recomputed
+ *   summary.jsonl         one line per cell: its configuration flattened to dotted columns, status and metrics
+ *   summary.csv           the same, as CSV
+ *   curves.jsonl          training curves, one line per (cell, logged step)
+ *   gradient_flow.jsonl   gradient norms, one line per (cell, measurement, lag)
+ *   manifest.json         the experiment, its cells (hash, label) and the metadata of the merge
+ *
+ * Every cell carries its full configuration and the metadata needed to reproduce it (git commit, runtime and version,
+ * backend, machine, date, wall time). Shards of a sweep write side by side into the same `cells/` folder; merging is
+ * reading that folder.
+ *
+ * @module
+ */
+
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { type Cell, SCHEMA_VERSION } from "./schema.ts";
+
+/** A point of a training curve (means over the steps since the previous point). */
+export interface CurvePoint {
+  step: number;
+  sequences: number;
+  loss: number;
+  /** Fraction of training sequences correct by the task's criterion. */
+  accuracy: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+}
+
+/** Quantiles over a batch's sequences of a gradient norm, per lag k = 0, 1, ... (k steps before the loss). */
+export interface NormProfile {
+  q25: number[];
+  median: number[];
+  q75: number[];
+  /** Mean of log10 of the norm (geometric mean, in decades). */
+  logMean: number[];
+}
+
+/** One gradient-flow measurement. */
+export interface GradientFlow {
+  /** "init", "end", or the training sequences seen at a checkpoint. */
+  at: "init" | "end" | number;
+  T: number;
+  B: number;
+  /** Per layer: ‖W_hh‖₂ (largest singular value; Pascanu et al.'s λ₁) and, for the RNN, the spectral radius. */
+  layers: { spectralNorm: number; spectralRadius?: number }[];
+  /** ‖∂L/∂h_t‖₂ of the top layer. */
+  dh: NormProfile;
+  /** ‖∂L/∂c_t‖₂ of the top layer (LSTM). */
+  dc: NormProfile | null;
+}
+
+/** Test metrics on fresh sequences. */
+export interface TestMetrics {
+  sequences: number;
+  loss: number;
+  accuracy: number;
+  /** Sequences wrong by the task's criterion (1997's "wrong on test: x/2560"). */
+  wrong: number;
+}
+
+/** How a cell ended. */
+export type CellStatus = "solved" | "not-solved" | "trained" | "diverged" | "measured";
+
+/** What running a cell produced. */
+export interface RunOutcome {
+  status: CellStatus;
+  steps: number;
+  sequences: number;
+  /** Training sequences seen when the stopping rule was first met; null if it never was. */
+  sequencesToSuccess: number | null;
+  diverged?: { step: number; what: "loss" | "gradient" };
+  curve: CurvePoint[];
+  gradientFlow: GradientFlow[];
+  test: TestMetrics | null;
+  baseline: { description: string; loss: number; accuracy?: number };
+  wallMs: number;
+}
+
+/** Where and how a cell ran. */
+export interface RunMeta {
+  commit: string;
+  /** Uncommitted changes in the working tree when it ran. */
+  dirty: boolean;
+  runtime: "deno" | "bun" | "node";
+  runtimeVersion: string;
+  backend: string;
+  machine: { cores: number; cpu: string };
+  date: string;
+}
+
+/** A cell's result file. */
+export interface CellResult extends RunOutcome {
+  schema: "lstm-lab/cell";
+  version: number;
+  hash: string;
+  label: string;
+  axes: Record<string, unknown>;
+  config: Cell;
+  meta: RunMeta;
+}
+
+let cachedMeta: Omit<RunMeta, "backend" | "date"> | null = null;
+
+/**
+ * Metadata of this process: git commit, runtime, machine.
+ *
+ * @example
+ * ```ts
+ * import { runMeta } from "./results.ts";
+ * const meta = runMeta("cpu"); // { commit: "…", runtime: "deno", machine: { cores: 2, cpu: "AMD EPYC" }, … }
+ * ```
+ */
+export function runMeta(backend: string): RunMeta {
+  if (cachedMeta === null) {
+    const git = (...args: string[]) => {
+      try {
+        return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+      } catch {
+        return "";
+      }
+    };
+    const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } };
+    const runtime = g.Deno !== undefined ? "deno" : g.Bun !== undefined ? "bun" : "node";
+    const cpuList = cpus();
+    cachedMeta = {
+      commit: git("rev-parse", "HEAD") || "unknown",
+      dirty: git("status", "--porcelain", "--untracked-files=no") !== "",
+      runtime,
+      runtimeVersion: g.Deno?.version.deno ?? g.Bun?.version ??
+        (globalThis as { process?: { version: string } }).process?.version ?? "",
+      machine: { cores: cpuList.length, cpu: cpuList[0]?.model?.trim() ?? "unknown" },
+    };
+  }
+  return { ...cachedMeta, backend, date: new Date().toISOString() };
+}
+
+/** The folder holding an experiment's cell files. */
+export function cellsDir(outDir: string): string {
+  return join(outDir, "cells");
+}
+
+/**
+ * Writes a cell result atomically: to a temporary file in the same folder, then renamed over the final name, so a
+ * killed run leaves either no file or a complete one.
+ *
+ * @example
+ * ```ts
+ * import { writeCellResult } from "./results.ts";
+ * // writeCellResult("results/_runs/demo", result);
+ * ```
+ */
+export function writeCellResult(outDir: string, result: CellResult): string {
+  const dir = cellsDir(outDir);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${result.hash}.json`);
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  writeFileSync(tmp, JSON.stringify(result) + "\n");
+  renameSync(tmp, path);
+  return path;
+}
+
+/**
+ * Hashes of the cells already finished in an output folder.
+ *
+ * @example
+ * ```ts
+ * import { finishedCells } from "./results.ts";
+ * const done = finishedCells("results/gradient-flow"); // Set of hashes
+ * ```
+ */
+export function finishedCells(outDir: string): Set<string> {
+  const dir = cellsDir(outDir);
+  if (!existsSync(dir)) return new Set();
+  return new Set(readdirSync(dir).filter((f) => /^[0-9a-f]{16}\.json$/.test(f)).map((f) => f.slice(0, 16)));
+}
+
+/**
+ * Reads every finished cell of an output folder (optionally only those with the given hashes), in hash order.
+ *
+ * @example
+ * ```ts
+ * import { readCells } from "./results.ts";
+ * const cells = readCells("results/gradient-flow");
+ * ```
+ */
+export function readCells(outDir: string, only?: Set<string>): CellResult[] {
+  const out: CellResult[] = [];
+  for (const hash of [...finishedCells(outDir)].sort()) {
+    if (only !== undefined && !only.has(hash)) continue;
+    const r = JSON.parse(readFileSync(join(cellsDir(outDir), `${hash}.json`), "utf8")) as CellResult;
+    if (r.schema !== "lstm-lab/cell" || r.version !== SCHEMA_VERSION) {
+      throw new Error(
+        `${hash}.json: result schema ${r.schema}@${r.version}, this code reads lstm-lab/cell@${SCHEMA_VERSION}`,
+      );
+    }
+    out.push(r);
+  }
+  return out;
+}
+
+/** A flat row of the summary table: the cell's configuration as dotted columns, then its metrics. */
+export type SummaryRow = Record<string, string | number | boolean | null>;
+
+/**
+ * The summary row of a cell.
+ *
+ * @example
+ * ```ts
+ * import { summaryRow, readCells } from "./results.ts";
+ * const rows = readCells("results/adding-learnability").map(summaryRow);
+ * ```
+ */
+export function summaryRow(r: CellResult): SummaryRow {
+  const row: SummaryRow = { hash: r.hash, label: r.label, variant: r.config.variant };
+  flatten(r.config, "", row);
+  const last = r.curve.at(-1);
+  Object.assign(row, {
+    status: r.status,
+    steps: r.steps,
+    sequences: r.sequences,
+    sequencesToSuccess: r.sequencesToSuccess,
+    finalLoss: last?.loss ?? null,
+    finalAccuracy: last?.accuracy ?? null,
+    testLoss: r.test?.loss ?? null,
+    testAccuracy: r.test?.accuracy ?? null,
+    testWrong: r.test?.wrong ?? null,
+    testSequences: r.test?.sequences ?? null,
+    baselineLoss: r.baseline.loss,
+    divergedAtStep: r.diverged?.step ?? null,
+    wallMs: Math.round(r.wallMs),
+    commit: r.meta.commit,
+    runtime: `${r.meta.runtime} ${r.meta.runtimeVersion}`,
+    backend: r.meta.backend,
+    cpu: r.meta.machine.cpu,
+    cores: r.meta.machine.cores,
+    date: r.meta.date,
+  });
+  return row;
+}
+
+function flatten(value: unknown, prefix: string, out: SummaryRow): void {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix === "" ? k : `${prefix}.${k}`, out);
+  } else if (prefix !== "") {
+    out[prefix] = Array.isArray(value) ? JSON.stringify(value) : (value as string | number | boolean | null);
+  }
+}
+
+/**
+ * Writes summary.jsonl, summary.csv, curves.jsonl, gradient_flow.jsonl and manifest.json for the cells of an
+ * experiment found in `outDir` (the cells given, or all finished ones).
+ *
+ * @example
+ * ```ts
+ * import { mergeResults } from "./results.ts";
+ * // mergeResults("results/gradient-flow", { experiment: "gradient-flow", cells: [...] });
+ * ```
+ */
+export function mergeResults(
+  outDir: string,
+  manifest: { experiment: string; profile: string; cells: { hash: string; label: string }[] },
+): { rows: number; complete: boolean } {
+  const wanted = new Set(manifest.cells.map((c) => c.hash));
+  const results = readCells(outDir, wanted);
+  const rows = results.map(summaryRow);
+  writeFileSync(
+    join(outDir, "summary.jsonl"),
+    rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : ""),
+  );
+  writeFileSync(join(outDir, "summary.csv"), toCsv(rows));
+  const curves: string[] = [], flows: string[] = [];
+  for (const r of results) {
+    const id = { hash: r.hash, label: r.label, variant: r.config.variant, seed: r.config.seed, ...r.axes };
+    for (const p of r.curve) curves.push(JSON.stringify({ ...id, ...p }));
+    for (const g of r.gradientFlow) {
+      for (let k = 0; k < g.dh.median.length; k++) {
+        const line: Record<string, unknown> = {
+          ...id,
+          cell: r.config.model.cell,
+          at: g.at,
+          T: g.T,
+          lag: k,
+          dhQ25: g.dh.q25[k],
+          dhMedian: g.dh.median[k],
+          dhQ75: g.dh.q75[k],
+          dhLogMean: g.dh.logMean[k],
+          spectralNorm: g.layers.at(-1)!.spectralNorm,
+        };
+        if (g.layers.at(-1)!.spectralRadius !== undefined) line.spectralRadius = g.layers.at(-1)!.spectralRadius;
+        if (g.dc !== null) {
+          Object.assign(line, {
+            dcQ25: g.dc.q25[k],
+            dcMedian: g.dc.median[k],
+            dcQ75: g.dc.q75[k],
+            dcLogMean: g.dc.logMean[k],
+          });
+        }
+        flows.push(JSON.stringify(line));
+      }
+    }
+  }
+  writeFileSync(join(outDir, "curves.jsonl"), curves.join("\n") + (curves.length ? "\n" : ""));
+  writeFileSync(join(outDir, "gradient_flow.jsonl"), flows.join("\n") + (flows.length ? "\n" : ""));
+  const complete = results.length === wanted.size;
+  writeFileSync(
+    join(outDir, "manifest.json"),
+    JSON.stringify(
+      {
+        schema: "lstm-lab/manifest",
+        version: SCHEMA_VERSION,
+        ...manifest,
+        finished: results.length,
+        complete,
+        mergedAt: new Date().toISOString(),
+      },
+      null,
+      1,
+    ) + "\n",
+  );
+  return { rows: rows.length, complete };
+}
+
+/**
+ * Rows as CSV (RFC 4180 quoting), columns in order of first appearance.
+ *
+ * @example
+ * ```ts
+ * import { toCsv } from "./results.ts";
+ * toCsv([{ a: 1, b: "x,y" }]); // 'a,b\n1,"x,y"\n'
+ * ```
+ */
+export function toCsv(rows: SummaryRow[]): string {
+  const cols: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
+  const cell = (v: unknown) => {
+    if (v === null || v === undefined) return "";
+    const s = String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [cols.join(","), ...rows.map((r) => cols.map((c) => cell(r[c])).join(","))].join("\n") + "\n";
+}

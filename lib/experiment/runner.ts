@@ -1,0 +1,159 @@
+/**
+ * The sweep runner: expands an experiment, skips the cells already finished in the output folder, runs the rest on
+ * worker threads (one cell per worker, one worker per core by default), writes each finished cell atomically, and
+ * merges the tables at the end. Killing it (Ctrl-C, kill -9) loses at most the cells in flight; rerunning resumes.
+ *
+ * `shard: [k, n]` runs every n-th cell from the k-th (deterministic), so a large sweep spreads over a job array
+ * (Slurm `--array`, a Kubernetes Indexed Job); shards write side by side into the same `cells/` folder.
+ *
+ * @module
+ */
+
+import { cpus } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { FromWorker, ToWorker } from "./cell_worker.ts";
+import { Progress, type ProgressMode } from "./progress.ts";
+import { type CellResult, finishedCells, mergeResults, runMeta, writeCellResult } from "./results.ts";
+import { SCHEMA_VERSION } from "./schema.ts";
+import { expandSweep, shardOf, type SweepCell } from "./sweep.ts";
+
+/** Options of `runExperiment`. */
+export interface RunOptions {
+  /** Output folder of this experiment (cells/ and the merged tables go there). */
+  outDir: string;
+  /** Apply the experiment's quick profile. */
+  quick?: boolean;
+  /** Parallel cells (default: the number of cores). */
+  workers?: number;
+  /** Run shard k of n (1-based). */
+  shard?: [number, number];
+  backend?: "cpu" | "webgpu";
+  /** Where the experiment came from (error messages). */
+  source?: string;
+  /** Progress on stderr: "tty" (one updating line), "plain" (lines), "json" (JSON lines), "none". */
+  progress?: ProgressMode;
+}
+
+/** What a run did. */
+export interface RunSummary {
+  experiment: string;
+  outDir: string;
+  /** Cells in the sweep (all shards). */
+  total: number;
+  /** Cells of this shard. */
+  selected: number;
+  /** Cells found finished and skipped. */
+  skipped: number;
+  /** Cells run and written now. */
+  ran: number;
+  /** Cells that failed with an error (not written; a rerun retries them). */
+  failed: { label: string; message: string }[];
+  /** Whether every cell of the sweep is now finished (then the merged tables are complete). */
+  complete: boolean;
+}
+
+/**
+ * Runs an experiment (a parsed experiment file) into `opts.outDir`.
+ *
+ * @example
+ * ```ts
+ * import { runExperiment } from "./runner.ts";
+ * import experiment from "../../experiments/gradient_flow.ts";
+ * const summary = await runExperiment(experiment, { outDir: "results/_runs/gradient-flow-quick", quick: true });
+ * console.log(summary.ran, "cells run,", summary.skipped, "already done");
+ * ```
+ */
+export async function runExperiment(experiment: unknown, opts: RunOptions): Promise<RunSummary> {
+  const backend = opts.backend ?? "cpu";
+  const cells = expandSweep(experiment, { quick: opts.quick, backend, source: opts.source });
+  const name = cells[0]?.config.experiment ?? (experiment as { name: string }).name;
+  const selected = opts.shard ? shardOf(cells, opts.shard[0], opts.shard[1]) : cells;
+  const done = finishedCells(opts.outDir);
+  const todo = selected.filter((c) => !done.has(c.hash));
+  const progress = new Progress(opts.progress ?? "plain", name, selected.length, selected.length - todo.length);
+  const failed: RunSummary["failed"] = [];
+  let ran = 0;
+  if (todo.length > 0) {
+    const workers = Math.max(1, Math.min(opts.workers ?? cpus().length, todo.length));
+    ran = await runCells(todo, workers, opts.outDir, backend, progress, failed);
+  }
+  const merged = mergeResults(opts.outDir, {
+    experiment: name,
+    profile: opts.quick ? "quick" : "full",
+    cells: cells.map((c) => ({ hash: c.hash, label: c.label })),
+  });
+  progress.finish(opts.outDir, merged.complete);
+  return {
+    experiment: name,
+    outDir: opts.outDir,
+    total: cells.length,
+    selected: selected.length,
+    skipped: selected.length - todo.length,
+    ran,
+    failed,
+    complete: merged.complete,
+  };
+}
+
+function runCells(
+  todo: SweepCell[],
+  nWorkers: number,
+  outDir: string,
+  backend: string,
+  progress: Progress,
+  failed: RunSummary["failed"],
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const queue = [...todo];
+    const byHash = new Map(todo.map((c) => [c.hash, c]));
+    let ran = 0, active = 0;
+    const workers: Worker[] = [];
+    const dispatch = (w: Worker) => {
+      const cell = queue.shift();
+      if (cell === undefined) {
+        w.postMessage({ type: "exit" } satisfies ToWorker);
+        w.terminate();
+        if (--active === 0) resolve(ran);
+        return;
+      }
+      progress.started(cell.hash, cell.label);
+      w.postMessage({ type: "run", hash: cell.hash, cell: cell.config } satisfies ToWorker);
+    };
+    for (let i = 0; i < nWorkers; i++) {
+      const w = new Worker(new URL("./cell_worker.ts", import.meta.url));
+      workers.push(w);
+      active++;
+      w.on("message", (msg: FromWorker) => {
+        const cell = byHash.get(msg.hash)!;
+        if (msg.type === "progress") {
+          progress.update(msg.hash, msg.sequences / msg.maxSequences, msg.loss);
+          return;
+        }
+        if (msg.type === "done") {
+          const result: CellResult = {
+            schema: "lstm-lab/cell",
+            version: SCHEMA_VERSION,
+            hash: cell.hash,
+            label: cell.label,
+            axes: cell.axes,
+            config: cell.config,
+            meta: runMeta(backend),
+            ...msg.outcome,
+          };
+          writeCellResult(outDir, result);
+          ran++;
+          progress.finished(msg.hash, result.status);
+        } else {
+          failed.push({ label: cell.label, message: msg.message });
+          progress.failed(msg.hash, msg.message);
+        }
+        dispatch(w);
+      });
+      w.on("error", (e) => {
+        for (const other of workers) other.terminate();
+        reject(e);
+      });
+      dispatch(w);
+    }
+  });
+}

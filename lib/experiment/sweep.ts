@@ -1,0 +1,244 @@
+/**
+ * Expands an experiment into its cells: variants × axes (crossed, or paired where asked), each cell a fully resolved,
+ * validated configuration with a content hash that names its result file.
+ *
+ * Axes are dotted paths into the cell configuration (`task.params.T`, `model.init.forgetBias`,
+ * `training.optimizer.lr`, ...) or one of the aliases in `AXIS_ALIASES` (`seqLen`, `seed`, `lr`, `rho`, ...).
+ * Order: variants outermost, then axes in the order written; a paired group takes the place of its first axis.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { type Cell, CellConfig, check, ExperimentError, ExperimentSpec, type ResolvedExperiment } from "./schema.ts";
+import { createTask } from "../tasks/registry.ts";
+
+/** Short names for the axes one sweeps most. */
+export const AXIS_ALIASES: Readonly<Record<string, string>> = {
+  seqLen: "task.params.T",
+  T: "task.params.T",
+  seed: "seed",
+  lr: "training.optimizer.lr",
+  rho: "model.init.recurrentWeights.spectralRadius",
+  forgetBias: "model.init.forgetBias",
+  cell: "model.cell",
+  hiddenSize: "model.hiddenSize",
+  batchSize: "training.batchSize",
+  maxSequences: "training.maxSequences",
+};
+
+/** One cell of a sweep. */
+export interface SweepCell {
+  /** Position in the expanded sweep (0-based), the order shards are dealt from. */
+  index: number;
+  /** Content hash of `config` (16 hex digits): the name of its result file. */
+  hash: string;
+  /** Human-readable: the variant and the axis values, e.g. "rnn-rho0.9 seqLen=100 seed=3". */
+  label: string;
+  /** The axis values of this cell, by axis name as written in the file. */
+  axes: Record<string, unknown>;
+  config: Cell;
+}
+
+/** Options of `expandSweep`. */
+export interface ExpandOptions {
+  /** Apply the experiment's `quick` profile. */
+  quick?: boolean;
+  /** Backend every cell runs on (it is part of each cell's configuration and hash). */
+  backend?: "cpu" | "webgpu";
+  /** Where the experiment came from, for error messages. */
+  source?: string;
+}
+
+/**
+ * Validates an experiment (with its quick profile applied when asked) and expands it into cells.
+ * Throws an ExperimentError naming the file, the field path, the value and what is allowed.
+ *
+ * @example
+ * ```ts
+ * import { expandSweep } from "./sweep.ts";
+ * const cells = expandSweep({
+ *   name: "demo",
+ *   description: "two lengths, two seeds",
+ *   task: { name: "adding", params: { T: 50 } },
+ *   model: { cell: "lstm", hiddenSize: 16 },
+ *   sweep: { axes: { seqLen: [50, 100], seed: [0, 1] } },
+ * });
+ * cells.length; // 4
+ * ```
+ */
+export function expandSweep(experiment: unknown, opts: ExpandOptions = {}): SweepCell[] {
+  const source = opts.source ?? "experiment";
+  let raw = experiment;
+  if (opts.quick) {
+    const quick = (experiment as { quick?: unknown })?.quick;
+    if (quick === undefined) {
+      throw new ExperimentError(source, ["quick: missing: every experiment needs a quick profile"]);
+    }
+    raw = deepMerge(experiment, quick);
+  }
+  const { quick: _quick, ...rest } = raw as Record<string, unknown>;
+  const exp = check(ExperimentSpec, rest, source) as ResolvedExperiment;
+  const sweep = exp.sweep;
+  const axisNames = Object.keys(sweep.axes);
+  const problems: string[] = [];
+  for (const name of axisNames) {
+    const path = AXIS_ALIASES[name] ?? name;
+    if (!/^(seed|task\.params\.\w+|model(\.\w+)+|training(\.\w+)+|measure(\.\w+)+)$/.test(path)) {
+      problems.push(
+        `sweep.axes.${name}: unknown axis; use a path into the cell (task.params.*, model.*, training.*, ` +
+          `measure.*, seed) or an alias (${Object.keys(AXIS_ALIASES).join(", ")})`,
+      );
+    }
+  }
+  // Paired axes: zipped into one axis of tuples, at the place of the group's first axis.
+  const groups: string[][] = axisNames.map((n) => [n]);
+  for (const [g, pair] of (sweep.pair ?? []).entries()) {
+    for (const n of pair) if (!(n in sweep.axes)) problems.push(`sweep.pair.${g}: "${n}" is not an axis`);
+    const lengths = pair.map((n) => sweep.axes[n]?.length);
+    if (new Set(lengths).size > 1) {
+      problems.push(
+        `sweep.pair.${g}: paired axes need equal lengths, got ${pair.map((n, i) => `${n}: ${lengths[i]}`).join(", ")}`,
+      );
+    }
+    const first = groups.findIndex((grp) => grp.includes(pair[0]));
+    for (const n of pair.slice(1)) {
+      const at = groups.findIndex((grp) => grp.length === 1 && grp[0] === n);
+      if (at >= 0) groups.splice(at, 1);
+    }
+    if (first >= 0) groups[groups.findIndex((grp) => grp.includes(pair[0]))] = pair;
+  }
+  if (problems.length > 0) throw new ExperimentError(source, problems);
+
+  const variants: [string, Record<string, unknown>][] = sweep.variants === undefined
+    ? [["", {}]]
+    : Object.entries(sweep.variants);
+  const base: Record<string, unknown> = {
+    experiment: exp.name,
+    task: exp.task,
+    model: exp.model,
+    training: exp.training,
+    measure: exp.measure,
+    seed: exp.seed,
+    backend: opts.backend ?? "cpu",
+  };
+  const cells: SweepCell[] = [];
+  const combos = cartesian(
+    groups.map((grp) => sweep.axes[grp[0]].map((_, i) => grp.map((n) => [n, sweep.axes[n][i]]))),
+  );
+  for (const [variant, overrides] of variants) {
+    for (const combo of combos) {
+      let cfg = deepMerge(base, overrides) as Record<string, unknown>;
+      cfg.variant = variant;
+      const axes: Record<string, unknown> = {};
+      for (const [name, value] of combo.flat() as [string, unknown][]) {
+        cfg = setPath(cfg, AXIS_ALIASES[name] ?? name, value);
+        axes[name] = value;
+      }
+      if (cfg.training === undefined) delete cfg.training;
+      const label = [variant, ...Object.entries(axes).map(([k, val]) => `${k}=${JSON.stringify(val)}`)]
+        .filter((s) => s !== "")
+        .join(" ");
+      const config = check(CellConfig, cfg, source, `cell "${label}"`) as Cell;
+      try {
+        createTask(config.task.name, config.task.params);
+      } catch (e) {
+        throw new ExperimentError(source, [`cell "${label}": task: ${(e as Error).message}`]);
+      }
+      cells.push({ index: cells.length, hash: cellHash(config), label, axes, config });
+    }
+  }
+  const seen = new Map<string, string>();
+  for (const c of cells) {
+    const other = seen.get(c.hash);
+    if (other !== undefined) {
+      throw new ExperimentError(source, [`cells "${other}" and "${c.label}" have the same configuration`]);
+    }
+    seen.set(c.hash, c.label);
+  }
+  return cells;
+}
+
+/**
+ * The cells of shard k of n (1-based k): every n-th cell from the k-th, so long and short cells spread evenly.
+ *
+ * @example
+ * ```ts
+ * import { shardOf } from "./sweep.ts";
+ * shardOf([0, 1, 2, 3, 4].map((index) => ({ index })), 2, 2); // cells 1 and 3
+ * ```
+ */
+export function shardOf<C extends { index: number }>(cells: C[], k: number, n: number): C[] {
+  if (!(Number.isInteger(n) && n >= 1 && Number.isInteger(k) && k >= 1 && k <= n)) {
+    throw new RangeError(`--shard ${k}/${n}: expected k/n with integers 1 ≤ k ≤ n`);
+  }
+  return cells.filter((c) => c.index % n === k - 1);
+}
+
+/**
+ * SHA-256 of the canonical JSON (keys sorted) of a cell configuration, first 16 hex digits.
+ *
+ * @example
+ * ```ts
+ * import { cellHash } from "./sweep.ts";
+ * cellHash({ b: 1, a: 2 }) === cellHash({ a: 2, b: 1 }); // true
+ * ```
+ */
+export function cellHash(config: unknown): string {
+  return createHash("sha256").update(canonicalJson(config)).digest("hex").slice(0, 16);
+}
+
+/**
+ * JSON with object keys sorted at every level (undefined members dropped), so equal configurations hash equally.
+ *
+ * @example
+ * ```ts
+ * import { canonicalJson } from "./sweep.ts";
+ * canonicalJson({ b: [1, { d: 1, c: 2 }], a: null }); // '{"a":null,"b":[1,{"c":2,"d":1}]}'
+ * ```
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Merges `over` into a copy of `base`: objects recursively, anything else (arrays included) replaced.
+ *
+ * @example
+ * ```ts
+ * import { deepMerge } from "./sweep.ts";
+ * deepMerge({ a: { b: 1, c: 2 }, d: [1] }, { a: { c: 3 }, d: [2] }); // { a: { b: 1, c: 3 }, d: [2] }
+ * ```
+ */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return structuredClone(over);
+  const out: Record<string, unknown> = structuredClone(base);
+  for (const [k, v] of Object.entries(over)) out[k] = k in out ? deepMerge(out[k], v) : structuredClone(v);
+  return out;
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === "object" && !Array.isArray(x);
+}
+
+/** A copy of `obj` with the value at a dotted path set (intermediate non-objects are replaced by objects). */
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): Record<string, unknown> {
+  const out = structuredClone(obj);
+  const keys = path.split(".");
+  let at: Record<string, unknown> = out;
+  for (const k of keys.slice(0, -1)) {
+    if (!isPlainObject(at[k])) at[k] = {};
+    at = at[k] as Record<string, unknown>;
+  }
+  at[keys[keys.length - 1]] = structuredClone(value);
+  return out;
+}
+
+function cartesian<T>(lists: T[][]): T[][] {
+  return lists.reduce<T[][]>((acc, list) => acc.flatMap((prefix) => list.map((x) => [...prefix, x])), [[]]);
+}
