@@ -11,6 +11,7 @@
  * three ways that matter: a forget gate, gates per unit rather than per block, and the full BPTT gradient instead of
  * the 1997 truncation that lets error flow back in time only through the cells' constant error carousel.
  */
+import { adamVariant } from "../lib/experiment/presets.ts";
 import type { Experiment } from "../lib/experiment/schema.ts";
 
 export default {
@@ -35,10 +36,7 @@ export default {
   sweep: {
     variants: {
       "hs97-online": {},
-      "adam": {
-        model: { hiddenSize: 32 },
-        training: { optimizer: { name: "adam", lr: 3e-3 }, batchSize: 32, clipNorm: 1, logEvery: 50 },
-      },
+      "adam": adamVariant(32),
     },
     axes: { seqLen: [100, 500, 1000], seed: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
   },

@@ -5,6 +5,7 @@
  * The paper: LSTM with 2 blocks of 1 cell, lr 0.01, 20 trials; success when both outputs' errors are below 0.2 on
  * 10,000 successive sequences; sequences to success from 30,000 (q = p = 50) to 203,000 (q = 1000, p = 50).
  */
+import { adamVariant } from "../lib/experiment/presets.ts";
 import type { Experiment } from "../lib/experiment/schema.ts";
 
 const pairs: [number, number][] = [
@@ -38,10 +39,7 @@ export default {
   sweep: {
     variants: {
       "hs97-online": {},
-      "adam": {
-        model: { hiddenSize: 16 },
-        training: { optimizer: { name: "adam", lr: 3e-3 }, batchSize: 32, clipNorm: 1, logEvery: 50 },
-      },
+      "adam": adamVariant(16),
     },
     axes: {
       "task.params.q": pairs.map(([q]) => q),

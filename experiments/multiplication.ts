@@ -6,6 +6,7 @@
  * after 482,000 sequences, 14/2560 after 1,273,000. Here: train to the budget, record the test errors (every cell
  * reports "wrong on test" on 2560 fresh sequences) and the training curve. Variants as in adding_1997.ts.
  */
+import { adamVariant } from "../lib/experiment/presets.ts";
 import type { Experiment } from "../lib/experiment/schema.ts";
 
 export default {
@@ -29,16 +30,7 @@ export default {
   sweep: {
     variants: {
       "hs97-online": {},
-      "adam": {
-        model: { hiddenSize: 32 },
-        training: {
-          optimizer: { name: "adam", lr: 3e-3 },
-          batchSize: 32,
-          clipNorm: 1,
-          maxSequences: 500_000,
-          logEvery: 50,
-        },
-      },
+      "adam": adamVariant(32, { maxSequences: 500_000 }),
     },
     axes: { seed: [0, 1, 2, 3, 4] },
   },

@@ -6,6 +6,7 @@
  * of 2 cells, lr 0.1, 10 trials: 2/2560 wrong after 571,100. Stop: ST3-like (the last 2000 training sequences all
  * correct with every output error < 0.3). Variants as in adding_1997.ts.
  */
+import { adamVariant } from "../lib/experiment/presets.ts";
 import type { Experiment } from "../lib/experiment/schema.ts";
 
 export default {
@@ -30,28 +31,8 @@ export default {
     variants: {
       "6a-hs97-online": { task: { params: { variant: "6a" } } },
       "6b-hs97-online": { task: { params: { variant: "6b" } }, model: { hiddenSize: 6 } },
-      "6a-adam": {
-        task: { params: { variant: "6a" } },
-        model: { hiddenSize: 32 },
-        training: {
-          optimizer: { name: "adam", lr: 3e-3 },
-          batchSize: 32,
-          clipNorm: 1,
-          maxSequences: 300_000,
-          logEvery: 50,
-        },
-      },
-      "6b-adam": {
-        task: { params: { variant: "6b" } },
-        model: { hiddenSize: 32 },
-        training: {
-          optimizer: { name: "adam", lr: 3e-3 },
-          batchSize: 32,
-          clipNorm: 1,
-          maxSequences: 300_000,
-          logEvery: 50,
-        },
-      },
+      "6a-adam": { task: { params: { variant: "6a" } }, ...adamVariant(32, { maxSequences: 300_000 }) },
+      "6b-adam": { task: { params: { variant: "6b" } }, ...adamVariant(32, { maxSequences: 300_000 }) },
     },
     axes: { seed: [0, 1, 2, 3, 4] },
   },

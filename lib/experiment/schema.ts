@@ -129,15 +129,20 @@ export const MeasureSpec = v.strictObject({
   testSequences: v.optional(nonNegInt, 2560),
 });
 
+const ExperimentName = v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and dashes"));
+
+/** A task from the registry (lib/tasks/registry.ts) and its parameters; the task checks them. */
+export const TaskRef = v.strictObject({
+  name: v.string(),
+  params: v.optional(v.record(v.string(), v.union([v.number(), v.string(), v.boolean()])), {}),
+});
+
 /** The fully resolved configuration of one sweep cell: everything its result depends on (it is hashed). */
 export const CellConfig = v.strictObject({
-  experiment: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and dashes")),
+  experiment: ExperimentName,
   /** Name of the variant (or "" without variants). */
   variant: v.string(),
-  task: v.strictObject({
-    name: v.string(),
-    params: v.optional(v.record(v.string(), v.union([v.number(), v.string(), v.boolean()])), {}),
-  }),
+  task: TaskRef,
   model: ModelSpec,
   training: v.optional(TrainingSpec),
   measure: v.optional(MeasureSpec, { testSequences: 2560 }),
@@ -156,26 +161,19 @@ export const SweepSpec = v.strictObject({
   pair: v.optional(v.array(v.pipe(v.array(v.string()), v.minLength(2, "at least two axes")))),
 });
 
-const ExperimentBase = {
-  name: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and dashes")),
+/** An experiment file's default export (or JSON document). */
+export const ExperimentSpec = v.strictObject({
+  name: ExperimentName,
   description: v.string(),
   /** Where the published numbers come from, e.g. "Hochreiter & Schmidhuber 1997, Table 7". */
   reference: v.optional(v.string()),
   published: v.optional(v.array(PublishedRow)),
-  task: v.strictObject({
-    name: v.string(),
-    params: v.optional(v.record(v.string(), v.union([v.number(), v.string(), v.boolean()])), {}),
-  }),
+  task: TaskRef,
   model: ModelSpec,
   training: v.optional(TrainingSpec),
   measure: v.optional(MeasureSpec, { testSequences: 2560 }),
   seed: v.optional(nonNegInt, 0),
   sweep: v.optional(SweepSpec, {}),
-};
-
-/** An experiment file's default export (or JSON document). */
-export const ExperimentSpec = v.strictObject({
-  ...ExperimentBase,
   /** Overrides for `--quick` (deep-merged; arrays replace): must finish in under a minute on 2 cores. */
   quick: v.optional(v.record(v.string(), v.unknown())),
 });

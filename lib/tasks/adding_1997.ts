@@ -101,6 +101,47 @@ export function writeHs97Sequence(
   return [i1 === 0 ? neutral : values[i1], i2 === 0 ? neutral : values[i2]];
 }
 
+/**
+ * A batch of HS97 adding/multiplication sequences: B sequences of length in [T, T + ⌊T/10⌋] (right-padded to the
+ * longest), values drawn by `value` at every step, the target `combine(X1, X2)` at each sequence's last step (a mark
+ * on the first pair counts as `neutral`), and the mask selecting those steps.
+ *
+ * @example
+ * ```ts
+ * import { hs97Batch } from "./adding_1997.ts";
+ * import { Rng } from "../rng.ts";
+ * const batch = hs97Batch(new Rng(0), 4, 20, (r) => r.uniform(), 1, (a, b) => a * b); // the multiplication problem
+ * ```
+ */
+export function hs97Batch(
+  rng: Rng,
+  B: number,
+  T: number,
+  value: (rng: Rng) => number,
+  neutral: number,
+  combine: (x1: number, x2: number) => number,
+): TaskBatch {
+  const marks: Hs97Marks[] = [];
+  let Tb = 0;
+  for (let b = 0; b < B; b++) {
+    const m = drawHs97Marks(rng, T);
+    marks.push(m);
+    if (m.length > Tb) Tb = m.length;
+  }
+  const x = new Float32Array(Tb * B * 2);
+  const target = new Float32Array(Tb * B);
+  const lengths = new Int32Array(B);
+  const values = new Float32Array(Tb);
+  for (let b = 0; b < B; b++) {
+    const m = marks[b];
+    lengths[b] = m.length;
+    for (let t = 0; t < m.length; t++) values[t] = value(rng);
+    const [x1, x2] = writeHs97Sequence(x, B, b, m, values, neutral);
+    target[(m.length - 1) * B + b] = combine(x1, x2);
+  }
+  return { x, T: Tb, B, target, mask: lastStepMask(lengths, Tb), lengths };
+}
+
 const NAME = "adding-1997";
 const DEFAULTS: Params = Object.freeze({ T: 100 });
 const TOL = 0.04;
@@ -153,25 +194,7 @@ export const adding1997: TaskDefinition = {
         },
       },
       batch(rng: Rng, B: number): TaskBatch {
-        const marks: Hs97Marks[] = [];
-        let Tb = 0;
-        for (let b = 0; b < B; b++) {
-          const m = drawHs97Marks(rng, T);
-          marks.push(m);
-          if (m.length > Tb) Tb = m.length;
-        }
-        const x = new Float32Array(Tb * B * 2);
-        const target = new Float32Array(Tb * B);
-        const lengths = new Int32Array(B);
-        const values = new Float32Array(maxLength);
-        for (let b = 0; b < B; b++) {
-          const m = marks[b];
-          lengths[b] = m.length;
-          for (let t = 0; t < m.length; t++) values[t] = rng.uniformIn(-1, 1);
-          const [x1, x2] = writeHs97Sequence(x, B, b, m, values, 0);
-          target[(m.length - 1) * B + b] = 0.5 + (x1 + x2) / 4;
-        }
-        return { x, T: Tb, B, target, mask: lastStepMask(lengths, Tb), lengths };
+        return hs97Batch(rng, B, T, (r) => r.uniformIn(-1, 1), 0, (x1, x2) => 0.5 + (x1 + x2) / 4);
       },
       correct(outputs: Arr | Float32Array, batch: TaskBatch): Uint8Array {
         return lastStepWithin(NAME, outputs, batch, TOL);

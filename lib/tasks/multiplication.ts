@@ -9,14 +9,8 @@
 import type { Arr } from "../backend/kernels.ts";
 import { log } from "../math.ts";
 import type { Rng } from "../rng.ts";
-import {
-  drawHs97Marks,
-  hs97FirstPairMarkedProbability,
-  type Hs97Marks,
-  lastStepWithin,
-  writeHs97Sequence,
-} from "./adding_1997.ts";
-import { intParam, lastStepMask, type Params, resolveParams } from "./common.ts";
+import { hs97Batch, hs97FirstPairMarkedProbability, lastStepWithin } from "./adding_1997.ts";
+import { intParam, type Params, resolveParams } from "./common.ts";
 import type { Task, TaskBatch, TaskDefinition } from "./task.ts";
 
 const NAME = "multiplication";
@@ -98,25 +92,7 @@ export const multiplication: TaskDefinition = {
         },
       },
       batch(rng: Rng, B: number): TaskBatch {
-        const marks: Hs97Marks[] = [];
-        let Tb = 0;
-        for (let b = 0; b < B; b++) {
-          const m = drawHs97Marks(rng, T);
-          marks.push(m);
-          if (m.length > Tb) Tb = m.length;
-        }
-        const x = new Float32Array(Tb * B * 2);
-        const target = new Float32Array(Tb * B);
-        const lengths = new Int32Array(B);
-        const values = new Float32Array(maxLength);
-        for (let b = 0; b < B; b++) {
-          const m = marks[b];
-          lengths[b] = m.length;
-          for (let t = 0; t < m.length; t++) values[t] = rng.uniform();
-          const [x1, x2] = writeHs97Sequence(x, B, b, m, values, 1);
-          target[(m.length - 1) * B + b] = x1 * x2;
-        }
-        return { x, T: Tb, B, target, mask: lastStepMask(lengths, Tb), lengths };
+        return hs97Batch(rng, B, T, (r) => r.uniform(), 1, (x1, x2) => x1 * x2);
       },
       correct(outputs: Arr | Float32Array, batch: TaskBatch): Uint8Array {
         return lastStepWithin(NAME, outputs, batch, TOL);
