@@ -32,6 +32,7 @@ Options:
   --all             every experiment in experiments/
   --workers N       cells run in parallel (default: the number of cores)
   --shard k/n       run shard k of n (every n-th cell from the k-th), e.g. in a job array
+  --filter REGEX    run only the cells whose label matches (e.g. "seqLen=100 "); see --list for labels
   --out DIR         output folder (default: results/<name> for full runs of shipped experiments,
                     results/_runs/<name>[-quick] otherwise)
   --backend NAME    cpu (default) or webgpu
@@ -68,6 +69,7 @@ export async function main(argv: string[]): Promise<number> {
         all: { type: "boolean" },
         workers: { type: "string" },
         shard: { type: "string" },
+        filter: { type: "string" },
         out: { type: "string" },
         backend: { type: "string" },
         json: { type: "boolean" },
@@ -110,6 +112,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     shard = [Number(m[1]), Number(m[2])];
   }
+  let filter: RegExp | undefined;
+  if (o.filter !== undefined) {
+    try {
+      filter = new RegExp(o.filter);
+    } catch (e) {
+      console.error(`--filter ${o.filter}: not a regular expression (${(e as Error).message})`);
+      return 2;
+    }
+  }
   const backend = o.backend ?? "cpu";
   if (backend !== "cpu" && backend !== "webgpu") {
     console.error(`--backend ${backend}: expected cpu or webgpu`);
@@ -128,11 +139,22 @@ export async function main(argv: string[]): Promise<number> {
       const experiment = await loadExperimentFile(file);
       const name = (experiment as { name?: string }).name ?? basename(file, extname(file));
       if (o.list) {
-        for (const c of expandSweep(experiment, { quick, backend, source: file })) console.log(`${c.hash}  ${c.label}`);
+        for (const c of expandSweep(experiment, { quick, backend, source: file })) {
+          if (filter === undefined || filter.test(c.label)) console.log(`${c.hash}  ${c.label}`);
+        }
         continue;
       }
       const outDir = o.out === undefined ? defaultOutDir(file, name, quick) : join(resolve(o.out), name);
-      const s = await runExperiment(experiment, { outDir, quick, workers, shard, backend, source: file, progress });
+      const s = await runExperiment(experiment, {
+        outDir,
+        quick,
+        workers,
+        shard,
+        filter,
+        backend,
+        source: file,
+        progress,
+      });
       const where = relative(process.cwd(), s.outDir) || ".";
       console.log(
         `${s.experiment}: ${s.ran} cells run, ${s.skipped} already done, ${s.failed.length} failed, ` +

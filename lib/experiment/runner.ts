@@ -27,6 +27,8 @@ export interface RunOptions {
   workers?: number;
   /** Run shard k of n (1-based). */
   shard?: [number, number];
+  /** Run only the cells whose label matches (e.g. /seqLen=100 /); the others stay as they are. */
+  filter?: RegExp;
   backend?: "cpu" | "webgpu";
   /** Where the experiment came from (error messages). */
   source?: string;
@@ -67,7 +69,8 @@ export async function runExperiment(experiment: unknown, opts: RunOptions): Prom
   const backend = opts.backend ?? "cpu";
   const cells = expandSweep(experiment, { quick: opts.quick, backend, source: opts.source });
   const name = cells[0]?.config.experiment ?? (experiment as { name: string }).name;
-  const selected = opts.shard ? shardOf(cells, opts.shard[0], opts.shard[1]) : cells;
+  const sharded = opts.shard ? shardOf(cells, opts.shard[0], opts.shard[1]) : cells;
+  const selected = opts.filter ? sharded.filter((c) => opts.filter!.test(c.label)) : sharded;
   const done = finishedCells(opts.outDir);
   const todo = selected.filter((c) => !done.has(c.hash));
   const progress = new Progress(opts.progress ?? "plain", name, selected.length, selected.length - todo.length);

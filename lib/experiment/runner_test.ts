@@ -107,10 +107,12 @@ describe("runner", () => {
     try {
       const out = join(dir, "sharded");
       const exp = experiment("sharded", [0, 1, 2, 3, 4]);
+      const f = await runExperiment(exp, { outDir: out, filter: /seed=3$/, workers: 1, progress: "none" });
+      assert.deepEqual([f.selected, f.ran, f.complete], [1, 1, false]);
       const a = await runExperiment(exp, { outDir: out, shard: [1, 2], workers: 1, progress: "none" });
       assert.deepEqual([a.selected, a.ran, a.complete], [3, 3, false]);
       const b = await runExperiment(exp, { outDir: out, shard: [2, 2], workers: 1, progress: "none" });
-      assert.deepEqual([b.selected, b.ran, b.complete], [2, 2, true]);
+      assert.deepEqual([b.selected, b.skipped, b.ran, b.complete], [2, 1, 1, true]); // seed 3 was done by the filter run
       assert.equal(readCells(out).length, 5);
     } finally {
       rmSync(dir, { recursive: true, force: true });
