@@ -3,14 +3,18 @@
  *
  * Following the cuDNN recipe (Appleyard et al. 2016), a layer over a whole sequence is built from:
  * - one matrix product for the input projections of all T·B rows, before the recurrence;
- * - per time step: the recurrent product and one fused pointwise cell update (gates, cell state, hidden state);
+ * - the time loops (`recurrentForward` / `recurrentBackward`): per step the recurrent product and one fused
+ *   pointwise cell update (gates, cell state, hidden state), forward and in reverse;
  * - after the backward recurrence: the weight gradients as one product each over all T·B rows.
+ * The time loops are kernels, not layer code, so that a backend can run a whole loop natively (and split the batch
+ * rows across threads) instead of being called once per step.
  *
- * A backend implements this interface. The reference implementation (`cpu/js_kernels.ts`, plain TypeScript,
- * float32 or float64) is the readable specification; faster ones (WebAssembly SIMD) are validated against it.
+ * A backend implements this interface. The reference implementation (`cpu/js_kernels.ts` with `nn/recurrence.ts`,
+ * plain TypeScript, float32 or float64) is the readable specification; faster ones (WebAssembly SIMD) are validated
+ * against it.
  *
- * Conventions: arrays are flat and row-major. A kernel receives arrays that start where the operand starts (views made
- * once per workspace, never per time step), plus strides. Kernels allocate nothing.
+ * Conventions: arrays are flat and row-major. A kernel receives arrays that start where the operand starts, plus
+ * strides and sizes; it allocates nothing per time step.
  *
  * @module
  */

@@ -5,12 +5,12 @@
  *
  * forward
  *   gates (T·B, G·H)  = x (T·B, I) · W_ihᵀ + b_ih + b_hh             one product for all steps
- *   for t = 0 .. T-1:
+ *   for t = 0 .. T-1:                                                 the time loop: recurrence.ts (a kernel)
  *     gates[t] (B, G·H) += h[t-1] (B, H) · W_hhᵀ                       recurrent product
  *     cell forward (pointwise): gates[t] → h[t] (and c[t])            lstm.ts / rnn.ts
  *
  * backward (gradients accumulate into the caller's buffers)
- *   for t = T-1 .. 0:
+ *   for t = T-1 .. 0:                                                 the time loop: recurrence.ts (a kernel)
  *     cell backward (pointwise): (dh, dc, gates[t]) → dG[t], written over gates[t]
  *     dh (B, H) = dG[t] (B, G·H) · W_hh                               gradient reaching h[t-1]
  *   dW_hh (G·H, H) += dGᵀ (G·H, T·B) · h[-1 .. T-2] (T·B, H)           one product for all steps
