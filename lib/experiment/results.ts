@@ -8,7 +8,8 @@
  *   summary.jsonl         one line per cell: its configuration flattened to dotted columns, status and metrics
  *   summary.csv           the same, as CSV
  *   curves.jsonl          training curves, one line per (cell, logged step)
- *   gradient_flow.jsonl   gradient norms, one line per (cell, measurement, lag)
+ *   gradient_flow.jsonl   gradient norms, one line per (cell, measurement), arrays indexed by lag (`FlowLine`;
+ *                         `flowRows` expands a line into one row per lag)
  *   manifest.json         the experiment, its cells (hash, label) and the metadata of the merge
  *
  * Every cell carries its full configuration and the metadata needed to reproduce it (git commit, runtime and version,
@@ -278,37 +279,8 @@ export function mergeResults(
     rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : ""),
   );
   writeFileSync(join(outDir, "summary.csv"), toCsv(rows));
-  const curves: string[] = [], flows: string[] = [];
-  for (const r of results) {
-    const id = { hash: r.hash, label: r.label, variant: r.config.variant, seed: r.config.seed, ...r.axes };
-    for (const p of r.curve) curves.push(JSON.stringify({ ...id, ...p }));
-    for (const g of r.gradientFlow) {
-      for (let k = 0; k < g.dh.median.length; k++) {
-        const line: Record<string, unknown> = {
-          ...id,
-          cell: r.config.model.cell,
-          at: g.at,
-          T: g.T,
-          lag: k,
-          dhQ25: g.dh.q25[k],
-          dhMedian: g.dh.median[k],
-          dhQ75: g.dh.q75[k],
-          dhLogMean: g.dh.logMean[k],
-          spectralNorm: g.layers.at(-1)!.spectralNorm,
-        };
-        if (g.layers.at(-1)!.spectralRadius !== undefined) line.spectralRadius = g.layers.at(-1)!.spectralRadius;
-        if (g.dc !== null) {
-          Object.assign(line, {
-            dcQ25: g.dc.q25[k],
-            dcMedian: g.dc.median[k],
-            dcQ75: g.dc.q75[k],
-            dcLogMean: g.dc.logMean[k],
-          });
-        }
-        flows.push(JSON.stringify(line));
-      }
-    }
-  }
+  const curves = results.flatMap(curveRows).map((r) => JSON.stringify(r));
+  const flows = results.flatMap(flowLines).map((r) => JSON.stringify(r));
   writeFileSync(join(outDir, "curves.jsonl"), curves.join("\n") + (curves.length ? "\n" : ""));
   writeFileSync(join(outDir, "gradient_flow.jsonl"), flows.join("\n") + (flows.length ? "\n" : ""));
   const complete = results.length === wanted.size;
@@ -328,6 +300,111 @@ export function mergeResults(
     ) + "\n",
   );
   return { rows: rows.length, complete };
+}
+
+/** The fields that identify a cell in the long tables: hash, label, variant, seed and its axis values. */
+function cellId(r: CellResult): Record<string, unknown> {
+  return { hash: r.hash, label: r.label, variant: r.config.variant, seed: r.config.seed, ...r.axes };
+}
+
+/**
+ * The lines of curves.jsonl for one cell: its training curve points with the cell's identity.
+ *
+ * @example
+ * ```ts
+ * import { curveRows, readCells } from "./results.ts";
+ * const rows = readCells("results/latch").flatMap(curveRows); // { hash, variant, seed, step, loss, accuracy, ... }
+ * ```
+ */
+export function curveRows(r: CellResult): Record<string, unknown>[] {
+  const id = cellId(r);
+  return r.curve.map((p) => ({ ...id, ...p }));
+}
+
+/** One line of gradient_flow.jsonl: one measurement of one cell; the arrays are indexed by lag k = T - 1 - t. */
+export interface FlowLine {
+  hash: string;
+  label: string;
+  variant: string;
+  seed: number;
+  cell: "lstm" | "rnn";
+  at: "init" | "end" | number;
+  T: number;
+  B: number;
+  /** λ₁ = ‖W_hh‖₂ of the top layer. */
+  spectralNorm: number;
+  /** Spectral radius of W_hh of the top layer (RNN). */
+  spectralRadius?: number;
+  dhQ25: number[];
+  dhMedian: number[];
+  dhQ75: number[];
+  dhLogMean: number[];
+  dcQ25?: number[];
+  dcMedian?: number[];
+  dcQ75?: number[];
+  dcLogMean?: number[];
+  /** The cell's axis values, as written in the experiment file. */
+  [axis: string]: unknown;
+}
+
+/**
+ * The lines of gradient_flow.jsonl for one cell (one per measurement).
+ *
+ * @example
+ * ```ts
+ * import { flowLines, readCells } from "./results.ts";
+ * const lines = readCells("results/gradient-flow").flatMap(flowLines);
+ * ```
+ */
+export function flowLines(r: CellResult): FlowLine[] {
+  const id = cellId(r);
+  return r.gradientFlow.map((g) => {
+    const top = g.layers.at(-1)!;
+    const line: FlowLine = {
+      ...id,
+      cell: r.config.model.cell,
+      at: g.at,
+      T: g.T,
+      B: g.B,
+      spectralNorm: top.spectralNorm,
+      dhQ25: g.dh.q25,
+      dhMedian: g.dh.median,
+      dhQ75: g.dh.q75,
+      dhLogMean: g.dh.logMean,
+    } as FlowLine;
+    if (top.spectralRadius !== undefined) line.spectralRadius = top.spectralRadius;
+    if (g.dc !== null) {
+      Object.assign(line, { dcQ25: g.dc.q25, dcMedian: g.dc.median, dcQ75: g.dc.q75, dcLogMean: g.dc.logMean });
+    }
+    return line;
+  });
+}
+
+const FLOW_ARRAYS = ["dhQ25", "dhMedian", "dhQ75", "dhLogMean", "dcQ25", "dcMedian", "dcQ75", "dcLogMean"] as const;
+
+/**
+ * A gradient_flow.jsonl line expanded into one row per lag (`lag`, and the arrays' values at that lag; values that
+ * were not finite — float32 overflow — are null, as JSON stores them).
+ *
+ * @example
+ * ```ts
+ * import { flowRows } from "./results.ts";
+ * // flowRows(line) → [{ hash, variant, T, lag: 0, dhMedian: 0.03, ... }, { ..., lag: 1, ... }, ...]
+ * ```
+ */
+export function flowRows(line: FlowLine): Record<string, unknown>[] {
+  const base: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(line)) if (!(FLOW_ARRAYS as readonly string[]).includes(k)) base[k] = v;
+  const rows: Record<string, unknown>[] = [];
+  for (let k = 0; k < line.dhMedian.length; k++) {
+    const row: Record<string, unknown> = { ...base, lag: k };
+    for (const name of FLOW_ARRAYS) {
+      const a = line[name] as (number | null)[] | undefined;
+      if (a !== undefined) row[name] = a[k] === null || !Number.isFinite(a[k]) ? null : a[k];
+    }
+    rows.push(row);
+  }
+  return rows;
 }
 
 /**

@@ -29,6 +29,8 @@ export interface RunOptions {
   shard?: [number, number];
   /** Run only the cells whose label matches (e.g. /seqLen=100 /); the others stay as they are. */
   filter?: RegExp;
+  /** Run nothing: only merge the cells already finished into the tables. */
+  mergeOnly?: boolean;
   backend?: "cpu" | "webgpu";
   /** Where the experiment came from (error messages). */
   source?: string;
@@ -72,7 +74,7 @@ export async function runExperiment(experiment: unknown, opts: RunOptions): Prom
   const sharded = opts.shard ? shardOf(cells, opts.shard[0], opts.shard[1]) : cells;
   const selected = opts.filter ? sharded.filter((c) => opts.filter!.test(c.label)) : sharded;
   const done = finishedCells(opts.outDir);
-  const todo = selected.filter((c) => !done.has(c.hash));
+  const todo = opts.mergeOnly ? [] : selected.filter((c) => !done.has(c.hash));
   const progress = new Progress(opts.progress ?? "plain", name, selected.length, selected.length - todo.length);
   const failed: RunSummary["failed"] = [];
   let ran = 0;

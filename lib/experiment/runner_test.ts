@@ -9,7 +9,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { runExperiment } from "./runner.ts";
-import { readCells } from "./results.ts";
+import { type FlowLine, flowRows, readCells } from "./results.ts";
 
 /** A small sweep whose cells take a fraction of a second each. */
 function experiment(name: string, seeds: number[], extra: Record<string, unknown> = {}) {
@@ -52,6 +52,19 @@ describe("runner", () => {
         assert.equal(c.test!.sequences, 64);
         assert.ok(c.curve.length > 0);
       }
+      // gradient_flow.jsonl: a line per (cell, measurement) with arrays by lag; flowRows expands it per lag.
+      const lines = readFileSync(join(out, "gradient_flow.jsonl"), "utf8").trim().split("\n").map((l) =>
+        JSON.parse(l) as FlowLine
+      );
+      assert.equal(lines.length, 3 * 2);
+      const cell = cells.find((c) => c.hash === lines[0].hash)!;
+      const rows = flowRows(lines[0]);
+      assert.equal(rows.length, cell.gradientFlow[0].dh.median.length);
+      assert.deepEqual([rows[2].lag, rows[2].dhMedian, rows[2].dcQ75], [
+        2,
+        cell.gradientFlow[0].dh.median[2],
+        cell.gradientFlow[0].dc!.q75[2],
+      ]);
       const summary = readFileSync(join(out, "summary.csv"), "utf8").split("\n");
       assert.equal(summary.length, 3 + 2); // header, 3 rows, final newline
       assert.match(summary[0], /task\.params\.T.*model\.cell.*status.*sequencesToSuccess.*testAccuracy.*commit/);

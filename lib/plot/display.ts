@@ -1,0 +1,112 @@
+/**
+ * Showing specs and tables in a Jupyter notebook on the Deno kernel (`deno jupyter`).
+ *
+ * A chart is displayed as ONE MIME bundle: `application/vnd.vegalite.v5+json` (the spec, for JupyterLab and VS
+ * Code, which render it interactively), `image/svg+xml` (a static rendering, for GitHub and nbviewer, which do not
+ * run vega) and `text/plain` (the title). Outside a notebook (Deno.jupyter is absent) the bundle is returned and
+ * nothing is displayed, so the same code runs in tests, Bun and scripts.
+ *
+ * @module
+ */
+
+import { renderSvg } from "./render.ts";
+import type { VlSpec } from "./specs.ts";
+
+/** A Jupyter MIME bundle. */
+export type MimeBundle = Record<string, unknown>;
+
+/** The vega-lite MIME type the bundles carry. */
+export const VEGALITE_MIME = "application/vnd.vegalite.v5+json";
+
+interface JupyterApi {
+  display(obj: unknown, opts?: { raw?: boolean; update?: boolean; display_id?: string }): Promise<void>;
+}
+
+function jupyter(): JupyterApi | null {
+  const d = (globalThis as { Deno?: { jupyter?: JupyterApi } }).Deno;
+  try {
+    return d?.jupyter ?? null;
+  } catch {
+    return null; // Deno's getter throws outside `deno jupyter`
+  }
+}
+
+function titleOf(spec: VlSpec): string {
+  const t = spec.title as string | { text?: string | string[] } | undefined;
+  if (t === undefined) return "vega-lite chart";
+  if (typeof t === "string") return t;
+  return Array.isArray(t.text) ? t.text.join(" ") : t.text ?? "vega-lite chart";
+}
+
+/**
+ * The MIME bundle of a chart: the spec, its SVG rendering and its title as text.
+ *
+ * @example
+ * ```ts
+ * import { chartBundle } from "./display.ts";
+ * const bundle = await chartBundle({
+ *   title: "a line",
+ *   data: { values: [{ x: 0, y: 1 }, { x: 1, y: 2 }] },
+ *   mark: "line",
+ *   encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } },
+ * });
+ * Object.keys(bundle); // ["application/vnd.vegalite.v5+json", "image/svg+xml", "text/plain"]
+ * ```
+ */
+export async function chartBundle(spec: VlSpec): Promise<MimeBundle> {
+  return {
+    [VEGALITE_MIME]: spec,
+    "image/svg+xml": await renderSvg(spec),
+    "text/plain": titleOf(spec),
+  };
+}
+
+/**
+ * Displays a chart in the notebook (one MIME bundle; see the module doc). Outside a notebook it does nothing but
+ * render (use `chartBundle` to get the bundle). It returns nothing, so a cell ending with it prints no value.
+ *
+ * @example
+ * ```ts
+ * import { show } from "./display.ts";
+ * import { gradientFlowSpec } from "./specs.ts";
+ * import { loadResults } from "./data.ts";
+ * const gf = loadResults("gradient-flow", { fallbackToQuick: true });
+ * if (gf) await show(gradientFlowSpec(gf.flow, { quantity: "both" }));
+ * ```
+ */
+export async function show(spec: VlSpec): Promise<void> {
+  const bundle = await chartBundle(spec);
+  await jupyter()?.display(bundle, { raw: true });
+}
+
+/**
+ * Displays Markdown (rendered by GitHub, JupyterLab and VS Code), with the text as plain fallback. Use it for
+ * sentences whose numbers come from the data. Outside a notebook, it prints the Markdown.
+ *
+ * @example
+ * ```ts
+ * import { showMarkdown } from "./display.ts";
+ * await showMarkdown(`The RNN's norm falls by **${(0.48).toFixed(2)}×** per step.`);
+ * ```
+ */
+export async function showMarkdown(markdown: string): Promise<void> {
+  const j = jupyter();
+  if (j === null) console.log(markdown);
+  else await j.display({ "text/markdown": markdown, "text/plain": markdown }, { raw: true });
+}
+
+/**
+ * Displays an HTML fragment (a table, say) with a plain-text fallback. Outside a notebook, it prints the text.
+ *
+ * @example
+ * ```ts
+ * import { showHtml } from "./display.ts";
+ * await showHtml("<table><tr><td>1</td></tr></table>", "1");
+ * ```
+ */
+export async function showHtml(html: string, text = ""): Promise<void> {
+  const plain = text || html.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim();
+  const j = jupyter();
+  if (j === null) console.log(plain);
+  else await j.display({ "text/html": html, "text/plain": plain }, { raw: true });
+}

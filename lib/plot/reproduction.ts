@@ -1,0 +1,393 @@
+/**
+ * The reproduction tables: each published number of the reference (the `published` array of an experiment file)
+ * beside what our cells got. This file is the one place that says which of our cells answer which published row.
+ *
+ * For each published row, the matching cells are grouped by variant (and by the length axis where the row does not
+ * fix it), and each group gets: the success count over seeds ("solved": the stopping rule was met; for runs without
+ * one, "beats the baseline": test loss below the task's trivial predictor, the criterion of Arjovsky et al.), the
+ * median training sequences to success over the seeds that succeeded, and the test errors as "x/N" (median over
+ * seeds, with the range). Our cells that no published row covers are listed after, with "—" as the published value.
+ *
+ * @module
+ */
+
+import type { Experiment } from "../experiment/schema.ts";
+import addingArjovsky from "../../experiments/adding_arjovsky.ts";
+import adding1997 from "../../experiments/adding_1997.ts";
+import addingLearnability from "../../experiments/adding_learnability.ts";
+import copy from "../../experiments/copy.ts";
+import embeddedReber from "../../experiments/embedded_reber.ts";
+import gradientFlow from "../../experiments/gradient_flow.ts";
+import latch from "../../experiments/latch.ts";
+import longLag from "../../experiments/long_lag.ts";
+import longLagDistractors from "../../experiments/long_lag_distractors.ts";
+import multiplication from "../../experiments/multiplication.ts";
+import temporalOrder from "../../experiments/temporal_order.ts";
+import { axisName, cellSucceeded, LENGTH_AXES, successCriterion } from "./analysis.ts";
+import type { ResultSet, SummaryRow } from "./data.ts";
+import { median } from "./stats.ts";
+
+/** A published row of an experiment file. */
+export type PublishedRow = Record<string, string | number | null>;
+
+/** Which of our cells answer a published row. */
+export type CellMatcher = (published: PublishedRow, cell: SummaryRow) => boolean;
+
+/** An experiment shipped in experiments/, with how its cells map to its published rows. */
+export interface ShippedExperiment {
+  /** The experiment's name (its results folder). */
+  name: string;
+  /** The file, relative to the repository root. */
+  file: string;
+  experiment: Experiment;
+  /** What it is for in the report and the notebooks. */
+  kind: "gradient-flow" | "learnability" | "reproduction";
+  /** For reproductions: which cells answer a published row (absent: no published numbers). */
+  match?: CellMatcher;
+}
+
+const num = (v: unknown) => (typeof v === "number" ? v : NaN);
+const T = (c: SummaryRow) => num(c["task.params.T"]);
+const v = (c: SummaryRow) => String(c.variant);
+
+/**
+ * Every shipped experiment, in the order the report shows them, with the mapping of its cells to its published rows
+ * (by T, by (q, p), by p, by variant, by method).
+ */
+export const EXPERIMENTS: readonly ShippedExperiment[] = [
+  { name: "gradient-flow", file: "experiments/gradient_flow.ts", experiment: gradientFlow, kind: "gradient-flow" },
+  {
+    name: "adding-learnability",
+    file: "experiments/adding_learnability.ts",
+    experiment: addingLearnability,
+    kind: "learnability",
+  },
+  {
+    name: "latch",
+    file: "experiments/latch.ts",
+    experiment: latch,
+    kind: "reproduction",
+    // { method: "LSTM", T, N }: our LSTM at that T (N = 3 throughout)
+    match: (p, c) => p.method === "LSTM" && v(c) === "lstm" && T(c) === p.T,
+  },
+  {
+    name: "long-lag",
+    file: "experiments/long_lag.ts",
+    experiment: longLag,
+    kind: "reproduction",
+    // RTRL and BPTT trained a fully recurrent net on the exact gradient: our tanh RNN (full BPTT) at that p
+    match: (p, c) =>
+      num(c["task.params.p"]) === p.p &&
+      (p.method === "LSTM" ? v(c) === "lstm" : v(c) === "rnn"),
+  },
+  {
+    name: "embedded-reber",
+    file: "experiments/embedded_reber.ts",
+    experiment: embeddedReber,
+    kind: "reproduction",
+    match: (p, c) => (String(p.method).startsWith("LSTM") ? v(c) === "lstm-6" : v(c) === "rnn-15"),
+  },
+  {
+    name: "temporal-order",
+    file: "experiments/temporal_order.ts",
+    experiment: temporalOrder,
+    kind: "reproduction",
+    // { variant: "6a" | "6b" }: our variants "6a-…" / "6b-…" (online SGD as published, and Adam)
+    match: (p, c) => v(c).startsWith(`${p.variant}-`),
+  },
+  {
+    name: "copy",
+    file: "experiments/copy.ts",
+    experiment: copy,
+    kind: "reproduction",
+    // LSTM-40 at a given T; "RNN-80 (tanh)" (T null: "never") at every T
+    match: (p, c) => String(p.method).startsWith("LSTM") ? v(c) === "lstm-40" && T(c) === p.T : v(c) === "rnn-80",
+  },
+  {
+    name: "adding-1997",
+    file: "experiments/adding_1997.ts",
+    experiment: adding1997,
+    kind: "reproduction",
+    match: (p, c) => T(c) === p.T,
+  },
+  {
+    name: "adding-arjovsky",
+    file: "experiments/adding_arjovsky.ts",
+    experiment: addingArjovsky,
+    kind: "reproduction",
+    // LSTM-128 at a given T; "tanh RNN / IRNN" (T null: "never") → our rnn and irnn at every T
+    match: (p, c) =>
+      String(p.method).startsWith("LSTM") ? v(c) === "lstm" && T(c) === p.T : v(c) === "rnn" || v(c) === "irnn",
+  },
+  {
+    name: "long-lag-distractors",
+    file: "experiments/long_lag_distractors.ts",
+    experiment: longLagDistractors,
+    kind: "reproduction",
+    match: (p, c) => num(c["task.params.q"]) === p.q && num(c["task.params.p"]) === p.p,
+  },
+  {
+    name: "multiplication",
+    file: "experiments/multiplication.ts",
+    experiment: multiplication,
+    kind: "reproduction",
+    // both published rows are T = 100 at two stopping points; every cell (trained to the budget) answers both
+    match: (p, c) => T(c) === p.T,
+  },
+];
+
+/**
+ * The shipped experiment of a name, or undefined.
+ *
+ * @example
+ * ```ts
+ * import { shippedExperiment } from "./reproduction.ts";
+ * shippedExperiment("latch")?.experiment.published?.length; // 2
+ * ```
+ */
+export function shippedExperiment(name: string): ShippedExperiment | undefined {
+  return EXPERIMENTS.find((e) => e.name === name);
+}
+
+/** One line of a reproduction table. */
+export interface ReproductionRow {
+  experiment: string;
+  /** "published" for a line answering a published row, "ours only" for cells no published row covers. */
+  kind: "published" | "ours only";
+  /** The published row's numbers, as written in the experiment file (null for "ours only"). */
+  published: PublishedRow | null;
+  /** The published row's numbers as text, e.g. "T 100 · minimal lag 50 · wrong on test 1/2560 · …". */
+  publishedText: string;
+  /** Our variant and, where the published row does not fix it, the length, e.g. "lstm, T = 200". */
+  ours: string;
+  /** "run" (cells found), "no matching cells" (run, but none answers this row), or "not run". */
+  status: "run" | "no matching cells" | "not run";
+  /** Whether our numbers come from the committed full run, a partial one, or a quick run. */
+  profile: string;
+  cells: number;
+  successes: number;
+  /** "k/n" with the criterion, e.g. "5/5 solved". */
+  success: string;
+  /** Median training sequences to success over the seeds that succeeded, or null. */
+  medianSequences: number | null;
+  /** Test errors "x/N" (median over seeds, range in brackets), or null without a test set. */
+  testWrong: string | null;
+}
+
+/** Options of `reproductionRows`. */
+export interface ReproductionOptions {
+  /** Include the cells that no published row covers (default true). */
+  extras?: boolean;
+}
+
+function humanize(key: string): string {
+  return key.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+}
+
+/**
+ * A number with thousands separators (en-US), or the value as text.
+ *
+ * @example
+ * ```ts
+ * import { formatValue } from "./reproduction.ts";
+ * formatValue(853000); // "853,000"
+ * formatValue(null); // "—"
+ * ```
+ */
+export function formatValue(x: unknown): string {
+  if (x === null || x === undefined) return "—";
+  if (typeof x === "number") {
+    if (!Number.isFinite(x)) return String(x);
+    return Number.isInteger(x) ? x.toLocaleString("en-US") : String(Number(x.toPrecision(4)));
+  }
+  return String(x);
+}
+
+/**
+ * A published row as one line of text.
+ *
+ * @example
+ * ```ts
+ * import { publishedText } from "./reproduction.ts";
+ * publishedText({ T: 100, wrongOnTest: "1/2560", sequencesToStop: 74000 }); // "T 100 · wrong on test 1/2560 · sequences to stop 74,000"
+ * ```
+ */
+export function publishedText(p: PublishedRow): string {
+  // short keys are lengths and counts (T, p, q, N): written as they are, without thousands separators
+  return Object.entries(p).map(([k, x]) => (k.length <= 2 ? `${k} ${x ?? "—"}` : `${humanize(k)} ${formatValue(x)}`))
+    .join(" · ");
+}
+
+function groupStats(cells: SummaryRow[]) {
+  const ok = cells.filter(cellSucceeded);
+  const seqs = ok.map((c) => c.sequencesToSuccess).filter((x): x is number => typeof x === "number");
+  const wrong = cells.map((c) => c.testWrong).filter((x): x is number => typeof x === "number");
+  const n = cells.map((c) => c.testSequences).filter((x): x is number => typeof x === "number");
+  const criterion = cells.length ? successCriterion(cells[0]) : "solved";
+  let testWrong: string | null = null;
+  if (wrong.length) {
+    const lo = Math.min(...wrong), hi = Math.max(...wrong), N = Math.max(...n);
+    testWrong = `${Math.round(median(wrong))}/${N}` + (lo !== hi ? ` (${lo}–${hi})` : ""); // as the papers write it
+  }
+  return {
+    cells: cells.length,
+    successes: ok.length,
+    success: `${ok.length}/${cells.length} ${criterion === "solved" ? "solved" : "beat the baseline"}`,
+    medianSequences: seqs.length ? median(seqs) : null,
+    testWrong,
+  };
+}
+
+/** Groups cells by variant and by the length axes the published row does not fix. */
+function groupCells(cells: SummaryRow[], published: PublishedRow | null) {
+  const groups = new Map<string, { label: string; cells: SummaryRow[] }>();
+  for (const c of cells) {
+    const parts = [v(c)];
+    for (const col of LENGTH_AXES) {
+      const name = axisName(col);
+      const x = c[col];
+      if (typeof x !== "number") continue;
+      if (published !== null && published[name] !== undefined && published[name] !== null) continue;
+      // show the length only when it varies in this experiment's cells
+      if (new Set(cells.map((d) => d[col])).size > 1) parts.push(`${name} = ${x}`);
+    }
+    const label = parts.join(", ");
+    let g = groups.get(label);
+    if (g === undefined) groups.set(label, g = { label, cells: [] });
+    g.cells.push(c);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * The reproduction table of one experiment: every published row with the matching cells' numbers beside it (one
+ * line per variant), then (by default) our cells that no published row covers. An experiment not run yet gives one
+ * "not run" line per published row.
+ *
+ * @example
+ * ```ts
+ * import { reproductionRows } from "./reproduction.ts";
+ * import { loadResults } from "./data.ts";
+ * const rows = reproductionRows("latch", loadResults("latch", { flow: false, curves: false }));
+ * for (const r of rows) console.log(r.publishedText, "|", r.ours, r.success, r.medianSequences);
+ * ```
+ */
+export function reproductionRows(
+  name: string,
+  results: ResultSet | null,
+  opts: ReproductionOptions = {},
+): ReproductionRow[] {
+  const exp = shippedExperiment(name);
+  const published = (exp?.experiment.published ?? []) as PublishedRow[];
+  const match = exp?.match;
+  const profile = results === null
+    ? "—"
+    : `${results.profile}${results.state === "partial" ? `, partial (${results.finished} cells)` : ""}`;
+  const cells = (results?.summary ?? []).filter((c) => c.status !== "measured");
+  const empty = { cells: 0, successes: 0, success: "—", medianSequences: null, testWrong: null };
+  const out: ReproductionRow[] = [];
+  const covered = new Set<string>();
+  for (const p of published) {
+    const base = {
+      experiment: name,
+      kind: "published" as const,
+      published: p,
+      publishedText: publishedText(p),
+      profile,
+    };
+    if (results === null) {
+      out.push({ ...base, ours: "—", status: "not run", ...empty });
+      continue;
+    }
+    const matched = match === undefined ? [] : cells.filter((c) => match(p, c));
+    if (matched.length === 0) {
+      out.push({ ...base, ours: "—", status: "no matching cells", ...empty });
+      continue;
+    }
+    for (const c of matched) covered.add(String(c.hash));
+    for (const g of groupCells(matched, p)) out.push({ ...base, ours: g.label, status: "run", ...groupStats(g.cells) });
+  }
+  if (opts.extras ?? true) {
+    const rest = cells.filter((c) => !covered.has(String(c.hash)));
+    for (const g of groupCells(rest, null)) {
+      out.push({
+        experiment: name,
+        kind: "ours only",
+        published: null,
+        publishedText: "—",
+        ours: g.label,
+        status: "run",
+        profile,
+        ...groupStats(g.cells),
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * The columns of a reproduction table as shown (published, ours, success, median sequences to success, test
+ * wrong), as text, from its rows.
+ *
+ * @example
+ * ```ts
+ * import { reproductionRows, reproductionTable } from "./reproduction.ts";
+ * reproductionTable(reproductionRows("latch", null))[0].ours; // "not run"
+ * ```
+ */
+export function reproductionTable(rows: readonly ReproductionRow[]): Record<string, string>[] {
+  return rows.map((r) => ({
+    published: r.publishedText,
+    ours: r.status === "run" ? r.ours : r.status,
+    success: r.success,
+    "median sequences to success": formatValue(r.medianSequences),
+    "test wrong": r.testWrong ?? "—",
+  }));
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/**
+ * A reproduction table as an HTML `<table>` (class "repro"; "not run" and "ours only" lines get their own classes).
+ *
+ * @example
+ * ```ts
+ * import { reproductionRows, reproductionTableHtml } from "./reproduction.ts";
+ * const html = reproductionTableHtml(reproductionRows("copy", null)); // every published row, "not run"
+ * ```
+ */
+export function reproductionTableHtml(rows: readonly ReproductionRow[]): string {
+  const table = reproductionTable(rows);
+  const cols = ["published", "ours", "success", "median sequences to success", "test wrong"];
+  const head = `<tr>${
+    cols.map((c) => `<th>${esc(c === "published" ? "published (reference)" : c)}</th>`).join("")
+  }</tr>`;
+  const body = table.map((t, i) => {
+    const r = rows[i];
+    const cls = r.status !== "run" ? "not-run" : r.kind === "ours only" ? "ours-only" : "";
+    return `<tr${cls ? ` class="${cls}"` : ""}>${cols.map((c) => `<td>${esc(t[c])}</td>`).join("")}</tr>`;
+  }).join("\n");
+  return `<table class="repro">\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+}
+
+/**
+ * A reproduction table as Markdown (for notebooks and issues).
+ *
+ * @example
+ * ```ts
+ * import { reproductionRows, reproductionTableMarkdown } from "./reproduction.ts";
+ * console.log(reproductionTableMarkdown(reproductionRows("latch", null)));
+ * ```
+ */
+export function reproductionTableMarkdown(rows: readonly ReproductionRow[]): string {
+  const table = reproductionTable(rows);
+  const cols = ["published", "ours", "success", "median sequences to success", "test wrong"];
+  const cell = (s: string) => s.replace(/\|/g, "\\|");
+  return [
+    `| ${cols.join(" | ")} |`,
+    `|${cols.map(() => "---").join("|")}|`,
+    ...table.map((t) => `| ${cols.map((c) => cell(t[c])).join(" | ")} |`),
+  ].join("\n");
+}
