@@ -10,7 +10,7 @@ import { runCell } from "./run_cell.ts";
 import type { Cell } from "./schema.ts";
 
 /** Messages from the runner to a worker. */
-export type ToWorker = { type: "run"; hash: string; cell: Cell } | { type: "exit" };
+export type ToWorker = { type: "run"; hash: string; cell: Cell };
 
 /** Messages from a worker to the runner. */
 export type FromWorker =
@@ -20,8 +20,8 @@ export type FromWorker =
 
 const port = parentPort!;
 port.on("message", (msg: ToWorker) => {
-  if (msg.type === "exit") {
-    port.close();
+  if (msg.cell.backend === "webgpu") {
+    runWebGpu(msg);
     return;
   }
   try {
@@ -34,3 +34,17 @@ port.on("message", (msg: ToWorker) => {
     port.postMessage({ type: "error", hash: msg.hash, message: err.stack ?? String(err) } satisfies FromWorker);
   }
 });
+
+/** A WebGPU cell (run_cell_webgpu.ts, async; loaded only when needed): the same messages as a CPU cell. */
+async function runWebGpu(msg: Extract<ToWorker, { type: "run" }>): Promise<void> {
+  try {
+    const { runCellWebGpu } = await import("./run_cell_webgpu.ts");
+    const outcome = await runCellWebGpu(msg.cell, {
+      onProgress: (p) => port.postMessage({ type: "progress", hash: msg.hash, ...p } satisfies FromWorker),
+    });
+    port.postMessage({ type: "done", hash: msg.hash, outcome } satisfies FromWorker);
+  } catch (e) {
+    const err = e as Error;
+    port.postMessage({ type: "error", hash: msg.hash, message: err.stack ?? String(err) } satisfies FromWorker);
+  }
+}

@@ -116,8 +116,7 @@ function runCells(
     const dispatch = (w: Worker) => {
       const cell = queue.shift();
       if (cell === undefined) {
-        w.postMessage({ type: "exit" } satisfies ToWorker);
-        w.terminate();
+        w.terminate(); // idle: nothing to clean up
         if (--active === 0) resolve(ran);
         return;
       }

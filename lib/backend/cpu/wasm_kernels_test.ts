@@ -139,6 +139,32 @@ describe("wasm kernels match the reference kernels", () => {
   }
 });
 
+describe("probes", () => {
+  it("sum squares in float64: a gradient of 1e-30 has a norm, not 0 (a float32 square would underflow)", () => {
+    const B = 2, H = 9;
+    const gates = wasm.alloc(B * 4 * H).fill(0.5), cPrev = wasm.alloc(B * H), c = wasm.alloc(B * H);
+    const dh = wasm.alloc(B * H).fill(1e-30), dc = wasm.alloc(B * H), nh = wasm.alloc(B), nc = wasm.alloc(B);
+    wasm.exports.lstmCellBackward(
+      0,
+      B,
+      H,
+      gates.byteOffset,
+      cPrev.byteOffset,
+      c.byteOffset,
+      dh.byteOffset,
+      0,
+      dc.byteOffset,
+      nh.byteOffset,
+      nc.byteOffset,
+    );
+    assertClose(nh, [3e-30, 3e-30] as unknown as Arr, 1e-6, 0, "‖dh‖ = 1e-30 · √9");
+    assert.ok(nc[0] > 0);
+    const pre = wasm.alloc(B * H), h = wasm.alloc(B * H), dr = wasm.alloc(B * H).fill(1e-30), nr = wasm.alloc(B);
+    wasm.exports.rnnCellBackward(0, B, H, pre.byteOffset, h.byteOffset, dr.byteOffset, 0, nr.byteOffset);
+    assertClose(nr, [3e-30, 3e-30] as unknown as Arr, 1e-6, 0, "RNN ‖dh‖");
+  });
+});
+
 describe("wasm time loops match the reference, on one thread and on two, bit-identically across thread counts", () => {
   const two = wasmKernels({ threads: 2 });
   for (const cell of ["lstm", "rnn"] as const) {

@@ -438,12 +438,42 @@ export function lstmCellBackward(
   dhNorm: usize,
   dcNorm: usize,
 ): void {
+  // Two copies of the loop: with probes the squares are summed in float64 (a float32 square underflows below
+  // ~1e-23, long before the gradient itself does), without them nothing is summed at all.
+  if (dhNorm != 0 || dcNorm != 0) lstmBackwardRows(b0, b1, H, gates, cPrev, c, dh, dhIn, dc, dhNorm, dcNorm, true);
+  else lstmBackwardRows(b0, b1, H, gates, cPrev, c, dh, dhIn, dc, 0, 0, false);
+}
+
+/** Σ x² of a float32 vector's lanes, added to a float64x2 accumulator (squares taken in float64). */
+// @ts-ignore: decorator
+@inline
+function addSquares64(acc: v128, x: v128): v128 {
+  const lo = f64x2.promote_low_f32x4(x), hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1));
+  return f64x2.add(acc, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
+}
+
+// @ts-ignore: decorator
+@inline
+function lstmBackwardRows(
+  b0: i32,
+  b1: i32,
+  H: i32,
+  gates: usize,
+  cPrev: usize,
+  c: usize,
+  dh: usize,
+  dhIn: usize,
+  dc: usize,
+  dhNorm: usize,
+  dcNorm: usize,
+  probes: bool,
+): void {
   const H4 = <usize> H << 2, h4 = H & ~3;
   const one = f32x4.splat(1);
   for (let b = b0; b < b1; b++) {
     const gi = gates + <usize> b * 4 * H4, gf = gi + H4, gg = gf + H4, go = gg + H4;
     const s = <usize> b * H4;
-    let sh = f32x4.splat(0), sc = f32x4.splat(0);
+    let sh = f64x2.splat(0), sc = f64x2.splat(0);
     let j = 0;
     for (; j < h4; j += 4) {
       const o = <usize> j << 2;
@@ -458,13 +488,13 @@ export function lstmCellBackward(
       v128.store(go + o, f32x4.mul(f32x4.mul(f32x4.mul(dht, tc), og), f32x4.sub(one, og)));
       v128.store(dh + s + o, dht);
       v128.store(dc + s + o, f32x4.mul(dct, f));
-      sh = f32x4.add(sh, f32x4.mul(dht, dht));
-      sc = f32x4.add(sc, f32x4.mul(dct, dct));
+      if (probes) {
+        sh = addSquares64(sh, dht);
+        sc = addSquares64(sc, dct);
+      }
     }
-    let shs: f32 = f32x4.extract_lane(sh, 0) + f32x4.extract_lane(sh, 1) + f32x4.extract_lane(sh, 2) +
-      f32x4.extract_lane(sh, 3);
-    let scs: f32 = f32x4.extract_lane(sc, 0) + f32x4.extract_lane(sc, 1) + f32x4.extract_lane(sc, 2) +
-      f32x4.extract_lane(sc, 3);
+    let shs: f64 = f64x2.extract_lane(sh, 0) + f64x2.extract_lane(sh, 1);
+    let scs: f64 = f64x2.extract_lane(sc, 0) + f64x2.extract_lane(sc, 1);
     for (; j < H; j++) {
       const o = <usize> j << 2;
       const i = load<f32>(gi + o), f = load<f32>(gf + o), g = load<f32>(gg + o), og = load<f32>(go + o);
@@ -478,11 +508,15 @@ export function lstmCellBackward(
       store<f32>(go + o, dht * tc * og * (1 - og));
       store<f32>(dh + s + o, dht);
       store<f32>(dc + s + o, dct * f);
-      shs += dht * dht;
-      scs += dct * dct;
+      if (probes) {
+        shs += <f64> dht * <f64> dht;
+        scs += <f64> dct * <f64> dct;
+      }
     }
-    if (dhNorm != 0) store<f32>(dhNorm + (<usize> b << 2), Mathf.sqrt(shs));
-    if (dcNorm != 0) store<f32>(dcNorm + (<usize> b << 2), Mathf.sqrt(scs));
+    if (probes) {
+      if (dhNorm != 0) store<f32>(dhNorm + (<usize> b << 2), <f32> Math.sqrt(shs));
+      if (dcNorm != 0) store<f32>(dcNorm + (<usize> b << 2), <f32> Math.sqrt(scs));
+    }
   }
 }
 
@@ -508,10 +542,27 @@ export function rnnCellBackward(
   dhIn: usize,
   dhNorm: usize,
 ): void {
+  if (dhNorm != 0) rnnBackwardRows(b0, b1, H, pre, h, dh, dhIn, dhNorm, true);
+  else rnnBackwardRows(b0, b1, H, pre, h, dh, dhIn, 0, false);
+}
+
+// @ts-ignore: decorator
+@inline
+function rnnBackwardRows(
+  b0: i32,
+  b1: i32,
+  H: i32,
+  pre: usize,
+  h: usize,
+  dh: usize,
+  dhIn: usize,
+  dhNorm: usize,
+  probes: bool,
+): void {
   const h4 = H & ~3, one = f32x4.splat(1);
   for (let b = b0; b < b1; b++) {
     const s = <usize> b * (<usize> H << 2);
-    let sq = f32x4.splat(0);
+    let sq = f64x2.splat(0);
     let j = 0;
     for (; j < h4; j += 4) {
       const o = s + (<usize> j << 2);
@@ -520,10 +571,9 @@ export function rnnCellBackward(
       const hv = v128.load(h + o);
       v128.store(dh + o, d);
       v128.store(pre + o, f32x4.mul(d, f32x4.sub(one, f32x4.mul(hv, hv))));
-      sq = f32x4.add(sq, f32x4.mul(d, d));
+      if (probes) sq = addSquares64(sq, d);
     }
-    let sqs: f32 = f32x4.extract_lane(sq, 0) + f32x4.extract_lane(sq, 1) + f32x4.extract_lane(sq, 2) +
-      f32x4.extract_lane(sq, 3);
+    let sqs: f64 = f64x2.extract_lane(sq, 0) + f64x2.extract_lane(sq, 1);
     for (; j < H; j++) {
       const o = s + (<usize> j << 2);
       let d = load<f32>(dh + o);
@@ -531,9 +581,9 @@ export function rnnCellBackward(
       const hv = load<f32>(h + o);
       store<f32>(dh + o, d);
       store<f32>(pre + o, d * (1 - hv * hv));
-      sqs += d * d;
+      if (probes) sqs += <f64> d * <f64> d;
     }
-    if (dhNorm != 0) store<f32>(dhNorm + (<usize> b << 2), Mathf.sqrt(sqs));
+    if (probes) store<f32>(dhNorm + (<usize> b << 2), <f32> Math.sqrt(sqs));
   }
 }
 
