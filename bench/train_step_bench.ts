@@ -6,6 +6,7 @@
  *
  *   deno task bench [--configs tiny,small] [--cells lstm,rnn] [--no-peers] [--quick] [--json out.json]
  *   bun run bench/train_step_bench.ts [same options]
+ *   deno task bench --backend webgpu [same options] [--recurrence auto,steps,persistent]   (webgpu_bench.ts)
  *
  * See bench/README.md.
  *
@@ -52,7 +53,10 @@ const USAGE = `usage: deno task bench [options]   |   bun run bench/train_step_b
   --quick            fewer, shorter runs (CI smoke test)
   --peer-budget s    seconds per peer per case for building the model, warm-up and timed training steps
                      (default 20; the forward pass gets a quarter more)
-  --json file        write all results and machine info as JSON`;
+  --json file        write all results and machine info as JSON
+  --backend name     cpu (default: our wasm kernels, tfjs cpu and wasm) or webgpu (Deno: our WebGPU model and
+                     tfjs-webgpu, same configs and batch; see webgpu_bench.ts)
+  --recurrence a,b   webgpu only: time loops auto (default), steps (one dispatch per step), persistent`;
 
 interface OursResult {
   threads: number;
@@ -102,6 +106,8 @@ function parseOptions() {
       quick: { type: "boolean", default: false },
       "peer-budget": { type: "string", default: "20" },
       json: { type: "string" },
+      backend: { type: "string", default: "cpu" },
+      recurrence: { type: "string", default: "auto" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -126,6 +132,8 @@ function parseOptions() {
     quick: values.quick,
     peerBudgetMs: budgetS * 1000,
     json: values.json,
+    backend: pick(values.backend, ["cpu", "webgpu"], (b) => b, "backend")[0],
+    recurrence: pick(values.recurrence, ["auto", "steps", "persistent"] as const, (r) => r, "recurrence"),
   };
 }
 
@@ -367,6 +375,14 @@ async function main() {
     process.exit(2);
   }
   const machine = machineInfo();
+  if (opts.backend === "webgpu") {
+    console.log(
+      `train-step bench, WebGPU — ${machine.runtime}, ${machine.cores} cores, ${machine.cpuModel}, ${machine.date}`,
+    );
+    console.log(`commit ${machine.commit}; args: ${process.argv.slice(2).join(" ")}`);
+    const { runWebGpuBench } = await import("./webgpu_bench.ts");
+    return await runWebGpuBench(opts, machine);
+  }
   const timing = timingFor(opts.quick);
   console.log(`train-step bench — ${machine.runtime}, ${machine.cores} cores, ${machine.cpuModel}, ${machine.date}`);
   console.log(`commit ${machine.commit}; args: ${process.argv.slice(2).join(" ") || "(none)"}`);

@@ -28,6 +28,25 @@ export type { Arr, CellType, DType, Kernels } from "./backend/kernels.ts";
 export { cpuKernels } from "./backend/cpu/cpu_kernels.ts";
 export { jsKernels } from "./backend/cpu/js_kernels.ts";
 export { type WasmKernelOptions, type WasmKernels, wasmKernels } from "./backend/cpu/wasm_kernels.ts";
+export {
+  type RecurrenceMode,
+  type TrainStepOptions,
+  type TrainStepResult,
+  type WebGpuBackwardOptions,
+  type WebGpuBackwardResult,
+  WebGpuModel,
+  type WebGpuModelOptions,
+  type WebGpuParameter,
+} from "./backend/webgpu/model.ts";
+export { trainWebGpu, type WebGpuTrainOptions } from "./backend/webgpu/train.ts";
+export {
+  requestWebGpuDevice,
+  type WebGpuContext,
+  type WebGpuDeviceInfo,
+  type WebGpuDeviceOptions,
+  webGpuStatus,
+  WebGpuUnavailableError,
+} from "./backend/webgpu/device.ts";
 
 export {
   type BackwardOptions,

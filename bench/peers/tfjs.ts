@@ -123,7 +123,17 @@ export async function loadTfjsPeers(): Promise<LoadedPeers> {
   return { peers, unavailable };
 }
 
-function tfjsPeer(tf: typeof TF, backend: "cpu" | "wasm", info: Record<string, unknown>): Peer {
+/**
+ * The peer for one registered tfjs backend ("cpu", "wasm"; peers/tfjs_webgpu.ts uses it for "webgpu").
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { tfjsPeer } from "./tfjs.ts";
+ * const peer = tfjsPeer(tf, "cpu", { version: tf.version.tfjs });
+ * ```
+ */
+export function tfjsPeer(tf: typeof TF, backend: "cpu" | "wasm" | "webgpu", info: Record<string, unknown>): Peer {
   return {
     name: `tfjs-${backend}`,
     info,
@@ -148,11 +158,17 @@ function tfjsPeer(tf: typeof TF, backend: "cpu" | "wasm", info: Record<string, u
         const trainStep = async () => {
           loss = (await model.trainOnBatch(x, y)) as number;
         };
-        const forward = () => {
-          const out = model.predict(x) as TF.Tensor;
-          out.dataSync();
-          out.dispose();
-        };
+        const forward = backend === "webgpu"
+          ? async () => { // tfjs-webgpu's dataSync needs OffscreenCanvas, which Deno lacks: read back asynchronously
+            const out = model.predict(x) as TF.Tensor;
+            await out.data();
+            out.dispose();
+          }
+          : () => {
+            const out = model.predict(x) as TF.Tensor;
+            out.dataSync();
+            out.dispose();
+          };
         try {
           const step = await measure(trainStep, { ...timing, deadline: start + budgetMs });
           const fwdDeadline = performance.now() + budgetMs / 4;

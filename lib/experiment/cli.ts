@@ -13,6 +13,7 @@ import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { webGpuStatus } from "../backend/webgpu/device.ts";
 import { runExperiment } from "./runner.ts";
 import { ExperimentError } from "./schema.ts";
 import { expandSweep } from "./sweep.ts";
@@ -33,9 +34,11 @@ Options:
   --workers N       cells run in parallel (default: the number of cores)
   --shard k/n       run shard k of n (every n-th cell from the k-th), e.g. in a job array
   --filter REGEX    run only the cells whose label matches (e.g. "seqLen=100 "); see --list for labels
+  --merge-only      run nothing; merge the finished cells into the tables (after shards, or a format change)
   --out DIR         output folder (default: results/<name> for full runs of shipped experiments,
                     results/_runs/<name>[-quick] otherwise)
-  --backend NAME    cpu (default) or webgpu
+  --backend NAME    cpu (default) or webgpu (Deno only: Bun has no WebGPU; cells run on worker threads, one by
+                    default, since they share the one GPU — --workers N to run more)
   --json            progress as JSON lines on stderr
   --list            print the cells (hash, label) and exit
   -h, --help        this text`;
@@ -70,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
         workers: { type: "string" },
         shard: { type: "string" },
         filter: { type: "string" },
+        "merge-only": { type: "boolean" },
         out: { type: "string" },
         backend: { type: "string" },
         json: { type: "boolean" },
@@ -127,10 +131,14 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (backend === "webgpu") {
-    console.error(
-      "--backend webgpu: the WebGPU backend is not available yet in the experiment runner; use --backend cpu",
-    );
-    return 2;
+    const gpu = await webGpuStatus().catch((e) => ({ status: "no-api", reason: String(e) }));
+    if (gpu.status !== "ok") {
+      const why = gpu.status === "no-api" && "Bun" in globalThis
+        ? "Bun has no WebGPU; run this under Deno (deno task experiment ... --backend webgpu) or use --backend cpu"
+        : gpu.reason;
+      console.error(`--backend webgpu: ${why}`);
+      return 2;
+    }
   }
   const progress: ProgressMode = o.json ? "json" : process.stderr.isTTY ? "tty" : "plain";
   let exit = 0;
@@ -148,9 +156,10 @@ export async function main(argv: string[]): Promise<number> {
       const s = await runExperiment(experiment, {
         outDir,
         quick,
-        workers,
+        workers: workers ?? (backend === "webgpu" ? 1 : undefined), // one GPU: one cell at a time unless asked
         shard,
         filter,
+        mergeOnly: o["merge-only"] ?? false,
         backend,
         source: file,
         progress,

@@ -12,16 +12,13 @@ import { spectralNorm, spectralRadius } from "../linalg.ts";
 import { log } from "../math.ts";
 import { lossAndGradient } from "../nn/loss.ts";
 import { Model } from "../nn/model.ts";
-import { Adam } from "../optim/adam.ts";
-import type { Optimizer } from "../optim/optimizer.ts";
-import { RMSProp } from "../optim/rmsprop.ts";
-import { SGD } from "../optim/sgd.ts";
 import { Rng } from "../rng.ts";
 import { createTask } from "../tasks/registry.ts";
 import type { Task, TaskBatch } from "../tasks/task.ts";
-import { type StepInfo, train } from "../train.ts";
+import { train } from "../train.ts";
 import type { Cell } from "./schema.ts";
-import type { CurvePoint, GradientFlow, NormProfile, RunOutcome } from "./results.ts";
+import type { GradientFlow, NormProfile, RunOutcome, TestMetrics } from "./results.ts";
+import { CellRecorder, evaluationSets, makeOptimizer, testBatches, TestTally } from "./cell_training.ts";
 
 /** Progress of a running cell, reported about twice a second. */
 export interface CellProgress {
@@ -74,72 +71,12 @@ export function runCell(cell: Cell, opts: RunCellOptions = {}): RunOutcome {
     };
     if (gfSpec?.at.includes("init")) measureFlow("init");
 
-    const outcome: RunOutcome = {
-      status: "measured",
-      steps: 0,
-      sequences: 0,
-      sequencesToSuccess: null,
-      curve: [],
-      gradientFlow,
-      test: null,
-      baseline: { description: task.baseline.description, loss: task.baseline.loss, accuracy: task.baseline.accuracy },
-      wallMs: 0,
-    };
+    const rec = new CellRecorder(cell, task, gradientFlow, opts.onProgress);
+    const outcome = rec.outcome;
     const tr = cell.training;
     if (tr !== undefined) {
       const data = new Rng(cell.seed, 1);
-      const checkpoints = (gfSpec?.at ?? []).filter((a): a is number => typeof a === "number").sort((a, b) => a - b);
-      const stop = tr.stop;
-      const window = stop.kind === "st3"
-        ? stop.lastN
-        : stop.kind === "accuracy" || stop.kind === "loss"
-        ? stop.window
-        : 0;
-      const recent = new SequenceWindow(window);
-      const evalSets = stop.kind === "evaluate"
-        ? task.evaluationSets?.() ?? [task.batch(new Rng(cell.seed, 4), stop.sequences)]
-        : [];
-      let nextEval = stop.kind === "evaluate" ? stop.every : Infinity;
-      let curveLoss = 0, curveNorm = 0, curveCorrect = 0, curveSeqs = 0, curveSteps = 0;
-      let lastReport = performance.now();
-      const onStep = (info: StepInfo): boolean => {
-        const batch = info.batch as TaskBatch;
-        const ok = task.correct(info.outputs, batch);
-        let correct = 0;
-        for (let b = 0; b < ok.length; b++) correct += ok[b];
-        recent.push(batch.B, correct, info.loss);
-        curveLoss += info.loss;
-        curveNorm += info.gradNorm;
-        curveCorrect += correct;
-        curveSeqs += batch.B;
-        curveSteps++;
-        if (info.step % tr.logEvery === 0) {
-          outcome.curve.push(
-            curvePoint(info, curveLoss / curveSteps, curveCorrect / curveSeqs, curveNorm / curveSteps),
-          );
-          curveLoss =
-            curveNorm =
-            curveCorrect =
-            curveSeqs =
-            curveSteps =
-              0;
-        }
-        while (checkpoints.length > 0 && info.sequences >= checkpoints[0]) {
-          checkpoints.shift();
-          measureFlow(info.sequences);
-        }
-        const now = performance.now();
-        if (opts.onProgress !== undefined && now - lastReport > 500) {
-          lastReport = now;
-          opts.onProgress({ sequences: info.sequences, maxSequences: tr.maxSequences, loss: info.loss });
-        }
-        if (stop.kind === "evaluate") {
-          if (info.sequences < nextEval) return false;
-          while (nextEval <= info.sequences) nextEval += stop.every;
-          return evalSets.every((set) => accuracyOn(model, task, set) >= stop.threshold);
-        }
-        return recent.full && solved(stop, recent);
-      };
+      const evalSets = evaluationSets(cell, task, new Rng(cell.seed, 4));
       const result = train(model, {
         loss: task.loss,
         optimizer: makeOptimizer(tr.optimizer),
@@ -148,29 +85,18 @@ export function runCell(cell: Cell, opts: RunCellOptions = {}): RunOutcome {
         clipNorm: tr.clipNorm,
         clipValue: tr.clipValue,
         truncate: tr.truncate,
-        logEvery: Number.MAX_SAFE_INTEGER, // the curve is recorded in onStep, with accuracy
-        onStep,
+        logEvery: Number.MAX_SAFE_INTEGER, // the recorder keeps the curve, with accuracy
+        onStep: (info) => {
+          const due = rec.step(info);
+          for (const at of due.checkpoints) measureFlow(at);
+          if (due.evaluate) {
+            const threshold = (rec.stop as { threshold: number }).threshold;
+            return evalSets.every((set) => accuracyOn(model, task, set) >= threshold);
+          }
+          return due.solved;
+        },
       });
-      if (curveSteps > 0) {
-        outcome.curve.push({
-          step: result.steps,
-          sequences: result.sequences,
-          loss: curveLoss / curveSteps,
-          accuracy: curveCorrect / curveSeqs,
-          gradNorm: curveNorm / curveSteps,
-        });
-      }
-      outcome.steps = result.steps;
-      outcome.sequences = result.sequences;
-      if (result.status === "diverged") {
-        outcome.status = "diverged";
-        outcome.diverged = { step: result.diverged!.step, what: result.diverged!.what };
-      } else if (result.status === "solved") {
-        outcome.status = "solved";
-        outcome.sequencesToSuccess = result.sequences;
-      } else {
-        outcome.status = stop.kind === "never" ? "trained" : "not-solved";
-      }
+      rec.finish(result);
     }
     if (outcome.status !== "diverged") {
       if (gfSpec?.at.includes("end") && tr !== undefined) measureFlow("end");
@@ -185,86 +111,12 @@ export function runCell(cell: Cell, opts: RunCellOptions = {}): RunOutcome {
   }
 }
 
-function curvePoint(info: StepInfo, loss: number, accuracy: number, gradNorm: number): CurvePoint {
-  return { step: info.step, sequences: info.sequences, loss, accuracy, gradNorm };
-}
-
-/** The last `size` training sequences: how many were correct and their mean loss (batch losses weighted by B). */
-class SequenceWindow {
-  #batches: { n: number; correct: number; loss: number }[] = [];
-  #n = 0;
-  #correct = 0;
-  #lossSum = 0;
-  constructor(readonly size: number) {}
-  push(n: number, correct: number, loss: number): void {
-    this.#batches.push({ n, correct, loss });
-    this.#n += n;
-    this.#correct += correct;
-    this.#lossSum += loss * n;
-    // Drop whole batches while the rest still covers the window.
-    while (this.#batches.length > 1 && this.#n - this.#batches[0].n >= this.size) {
-      const old = this.#batches.shift()!;
-      this.#n -= old.n;
-      this.#correct -= old.correct;
-      this.#lossSum -= old.loss * old.n;
-    }
-  }
-  get full(): boolean {
-    return this.size > 0 && this.#n >= this.size;
-  }
-  get accuracy(): number {
-    return this.#correct / this.#n;
-  }
-  get loss(): number {
-    return this.#lossSum / this.#n;
-  }
-}
-
-function solved(stop: NonNullable<Cell["training"]>["stop"], w: SequenceWindow): boolean {
-  switch (stop.kind) {
-    case "st3":
-      return w.loss < stop.beta && w.accuracy === 1;
-    case "accuracy":
-      return w.accuracy >= stop.threshold;
-    case "loss":
-      return w.loss <= stop.target;
-    case "evaluate":
-    case "never":
-      return false;
-  }
-}
-
 /** Fraction of a (fixed) set's sequences the model gets right. */
 function accuracyOn(model: Model, task: Task, set: TaskBatch): number {
   const ok = task.correct(model.forward(set.x, set.T, set.B), set);
   let n = 0;
   for (let b = 0; b < ok.length; b++) n += ok[b];
   return n / ok.length;
-}
-
-function makeOptimizer(o: NonNullable<Cell["training"]>["optimizer"]): Optimizer {
-  switch (o.name) {
-    case "sgd":
-      return new SGD({ lr: o.lr, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay });
-    case "rmsprop":
-      return new RMSProp({
-        lr: o.lr,
-        alpha: o.alpha,
-        eps: o.eps,
-        momentum: o.momentum,
-        centered: o.centered,
-        weightDecay: o.weightDecay,
-      });
-    case "adam":
-    case "adamw":
-      return new Adam({
-        lr: o.lr,
-        betas: o.betas as [number, number] | undefined,
-        eps: o.eps,
-        weightDecay: o.weightDecay,
-        decoupled: o.name === "adamw",
-      });
-  }
 }
 
 /**
@@ -353,30 +205,16 @@ function round(x: number): number {
   return Number.isFinite(x) ? Number(x.toPrecision(5)) : x;
 }
 
-/**
- * Loss and criterion on `n` fresh sequences, in batches of up to 256; for a task whose paper fixes its sets
- * (`evaluationSets`), on all sequences of those sets instead.
- */
-export function testModel(model: Model, task: Task, rng: Rng, n: number) {
-  const fixed = task.evaluationSets?.() ?? null;
-  let lossSum = 0, correct = 0, seen = 0;
-  for (let i = 0; fixed === null ? seen < n : i < fixed.length; i++) {
-    const batch = fixed === null ? task.batch(rng, Math.min(256, n - seen)) : fixed[i];
-    const B = batch.B;
-    const y = model.forward(batch.x, batch.T, B);
-    const loss = lossAndGradient(
-      task.loss,
-      model.outputRows(),
-      model.outputWidth,
-      y,
-      batch.target,
-      batch.mask ?? null,
-      null,
+/** Test loss and criterion (see `testBatches`: fresh sequences, or the task's fixed sets). */
+export function testModel(model: Model, task: Task, rng: Rng, n: number): TestMetrics {
+  const tally = new TestTally();
+  for (const batch of testBatches(task, rng, n)) {
+    const y = model.forward(batch.x, batch.T, batch.B);
+    const R = model.outputRows();
+    tally.add(
+      lossAndGradient(task.loss, R, model.outputWidth, y, batch.target, batch.mask ?? null, null),
+      task.correct(y, batch),
     );
-    lossSum += loss * B;
-    const ok = task.correct(y, batch);
-    for (let b = 0; b < B; b++) correct += ok[b];
-    seen += B;
   }
-  return { sequences: seen, loss: lossSum / seen, accuracy: correct / seen, wrong: seen - correct };
+  return tally.result();
 }

@@ -16,7 +16,15 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { curveRows, type FlowLine, flowLines, flowRows, readCells, type SummaryRow, summaryRow } from "../experiment/results.ts";
+import {
+  curveRows,
+  type FlowLine,
+  flowLines,
+  flowRows,
+  readCells,
+  type SummaryRow,
+  summaryRow,
+} from "../experiment/results.ts";
 import { quantileSorted } from "./stats.ts";
 
 export type { SummaryRow } from "../experiment/results.ts";

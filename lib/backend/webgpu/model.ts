@@ -1,0 +1,1195 @@
+/**
+ * `WebGpuModel`: the `Model` of lib/nn/model.ts on a GPU through WebGPU — same configuration, same parameter layout
+ * (PyTorch's: one flat buffer in `parameters` order, gate order i, f, g, o), same initialisation (the weights are
+ * initialised on the CPU by `new Model(config)` and uploaded, so a seed gives the same weights on both), same
+ * semantics (time-major x (T, B, I); readout at the last step, at every step, or none; full or truncated BPTT;
+ * probes), float32 only.
+ *
+ * Everything stays on the GPU; a call reads back only what it returns. `trainStep` encodes forward, loss, BPTT, the
+ * gradient norm, clipping and the optimizer update into one command buffer and reads back the loss and the gradient
+ * norm with one `mapAsync` (plus outputs and probes when asked); `submitTrainStep` + `readSteps` batch several steps
+ * per readback.
+ *
+ * Structure of a step (the cuDNN recipe, Appleyard et al. 2016; kernels in ./kernels/):
+ *
+ *   per layer   gates (T·B, G·H) = b_ih + b_hh + x · W_ihᵀ                  one matmul for all steps
+ *               for t: one fused dispatch (recurrent product + cell)        or one persistent dispatch for all t
+ *   readout     y = b + h · Wᵀ                                              one matmul
+ *   loss        one dispatch (dy and the loss)
+ *   backward    readout grads and dh; per layer, t = T-1 .. 0: one fused dispatch (the product carrying dG[t+1]
+ *               back to h_t, then the cell backward); dW_hh, dW_ih one matmul each over all T·B rows; biases as
+ *               column sums; dx (or the layer below's dhSeq) one matmul
+ *   update      gradient norm (2 dispatches), then clip + optimizer (1 dispatch)
+ *
+ * Buffers are created once per (T, B) shape (a few shapes are cached) and reused; the uniforms of every dispatch are
+ * written when a shape is first used, so a step writes only its data (x, targets, mask) and a few per-step scalars.
+ *
+ * @module
+ */
+
+import type { LossKind } from "../../nn/loss.ts";
+import { type BackwardOptions, type ForwardOptions, Model, type ModelConfig, type Parameter } from "../../nn/model.ts";
+import { Adam } from "../../optim/adam.ts";
+import type { Optimizer } from "../../optim/optimizer.ts";
+import { RMSProp } from "../../optim/rmsprop.ts";
+import { SGD } from "../../optim/sgd.ts";
+import type { Batch } from "../../train.ts";
+import { requestWebGpuDevice, type WebGpuContext, type WebGpuDeviceInfo } from "./device.ts";
+import { ceilDiv, Gpu, type Kernel, Program, readBuffers, Uniforms } from "./gpu.ts";
+import { lossKernel } from "./kernels/loss.ts";
+import { type MatmulArgs, matmulGroups, matmulKernel, matmulUniforms, type MatmulVersion } from "./kernels/matmul.ts";
+import { optimizerKernel, type OptimizerKind } from "./kernels/optimizer.ts";
+import {
+  backwardKernel,
+  forwardKernel,
+  PROBE_NORMS,
+  STEP_CUT,
+  STEP_DHSEQ,
+  STEP_FIRST,
+  STEP_WG,
+} from "./kernels/recurrence.ts";
+import {
+  columnSumKernel,
+  type ColumnSumVersion,
+  NORM_FINAL,
+  NORM_MAX_GROUPS,
+  NORM_PARTIAL,
+  NORM_WG,
+  TRANSPOSE,
+} from "./kernels/reduce.ts";
+
+/** How the time loops run. */
+export type RecurrenceMode = "auto" | "steps" | "persistent";
+
+/** Options of `WebGpuModel.create`. */
+export interface WebGpuModelOptions {
+  /**
+   * The device to use: a context from `requestWebGpuDevice()` (shared by several models, which then share compiled
+   * kernels; `dispose` leaves it alive), or a bare device. Default: a new device of the model's own.
+   */
+  device?: WebGpuContext | GPUDevice;
+  /**
+   * "steps": one dispatch per time step (fused product + cell); "persistent": one dispatch per layer and direction,
+   * one workgroup looping over t; "auto" (default): persistent when B·H ≤ `persistentMaxUnits`.
+   */
+  recurrence?: RecurrenceMode;
+  /** B·H up to which "auto" runs the persistent kernel (default 2048). */
+  persistentMaxUnits?: number;
+  /**
+   * Kernel versions (dev harness and benchmarks; see kernels/*.ts): matmul 1-3 (default 3), per-step kernels 1-3
+   * (default 3), column sums 1-2 (default 2), and the batch rows each thread of a version-3 step kernel serves
+   * (at most B; default 4 on a GPU, 8 on a software adapter such as lavapipe, where it measured 1.1-1.6× faster:
+   * more rows share each weight read, fewer rows make more workgroups and shorter serial loops — the best value
+   * depends on the GPU).
+   */
+  versions?: { matmul?: MatmulVersion; step?: 1 | 2 | 3; columnSum?: ColumnSumVersion; rows?: number };
+  /** How many (T, B) shapes keep their buffers (default 4; the least recently used is freed). */
+  maxShapes?: number;
+}
+
+/** A parameter's name, place and shape in the flat buffers (as `Model.parameters`, without CPU views). */
+export type WebGpuParameter = Omit<Parameter, "value" | "grad">;
+
+/** Options of `WebGpuModel.backward`: those of `Model.backward`, plus what to read back. */
+export interface WebGpuBackwardOptions extends BackwardOptions {
+  /** Read back the parameter gradients (the accumulated `grads`, `parameters` order). */
+  grads?: boolean;
+  /** Read back ∂L/∂h0 (and ∂L/∂c0) per layer. */
+  stateGrads?: boolean;
+}
+
+/** What `WebGpuModel.backward` read back (null: not asked for). */
+export interface WebGpuBackwardResult {
+  grads: Float32Array | null;
+  /** ∂L/∂x (T, B, I), with `inputGrad`. */
+  dx: Float32Array | null;
+  /** Per layer (B, H), with `stateGrads`. */
+  dh0: Float32Array[] | null;
+  /** Per layer (B, H) (LSTM), with `stateGrads`. */
+  dc0: Float32Array[] | null;
+  /** Per layer (T, B), with `probes`. */
+  dhNorm: Float32Array[] | null;
+  /** Per layer (T, B) (LSTM), with `probes`. */
+  dcNorm: Float32Array[] | null;
+}
+
+/** Options of a training step. */
+export interface TrainStepOptions {
+  loss: LossKind;
+  /** SGD, RMSProp or Adam/AdamW (lib/optim): its hyperparameters are read each step; its state lives on the GPU. */
+  optimizer: Optimizer;
+  /** Clip the global gradient norm to this threshold (Pascanu et al. 2013). */
+  clipNorm?: number;
+  /** Clip each gradient component to ± this value (after clipping by norm, as `train` does). */
+  clipValue?: number;
+  /** Truncated BPTT: detach the state every k steps. */
+  truncate?: number;
+  /** Also read back the probes ‖∂L/∂h_t‖, ‖∂L/∂c_t‖ (T, B) per layer. */
+  probes?: boolean;
+  /** Also read back the outputs of the step's forward pass. */
+  readOutputs?: boolean;
+}
+
+/** What a training step read back. */
+export interface TrainStepResult {
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  /** Set when the loss or the gradient was not finite: no update was applied (nor by later steps of its group). */
+  diverged: "loss" | "gradient" | null;
+  /** The outputs (like `forward`'s), with `readOutputs`. */
+  outputs: Float32Array | null;
+  dhNorm: Float32Array[] | null;
+  dcNorm: Float32Array[] | null;
+}
+
+/** Per-layer buffers of one (T, B) shape. */
+interface LayerBuffers {
+  /** (T, B, G·H): pre-activations, activations after forward, their gradients after backward. */
+  gates: GPUBuffer;
+  /** (T+1, B, H), slot 0 the initial state. */
+  h: GPUBuffer;
+  /** (T+1, B, H) (LSTM; the shared dummy for the RNN). */
+  c: GPUBuffer;
+  /** (T, B, H): gradient from above (readout at every step, or the layer above). */
+  dhSeq: GPUBuffer;
+  /** (B, H): gradient on the final hidden state. */
+  dhInit: GPUBuffer;
+  /** (B, H): running ∂L/∂c; after backward ∂L/∂c0. */
+  dc: GPUBuffer;
+  /** (B, H): after backward ∂L/∂h0. */
+  dh0: GPUBuffer;
+  /** Probes: (T, B) norms, per-workgroup partials (T, B, chunks, 4), persistent scratch (B, H, 2); lazily. */
+  dhNorm: GPUBuffer | null;
+  dcNorm: GPUBuffer | null;
+  part: GPUBuffer | null;
+  sq: GPUBuffer | null;
+}
+
+/** The buffers and recorded programs of one (T, B) shape. */
+interface Workspace {
+  T: number;
+  B: number;
+  /** Output rows: B (readout last) or T·B. */
+  R: number;
+  persistent: boolean;
+  x: GPUBuffer;
+  y: GPUBuffer;
+  dy: GPUBuffer;
+  target: GPUBuffer;
+  mask: GPUBuffer;
+  dx: GPUBuffer;
+  layers: LayerBuffers[];
+  programs: Map<string, Program>;
+}
+
+/** GPU-side state of one optimizer instance on this model. */
+interface OptimizerState {
+  kind: OptimizerKind;
+  buffers: GPUBuffer[];
+  steps: number;
+  beta1Pow: number;
+  beta2Pow: number;
+}
+
+/** A submitted step whose results are in the readback log. */
+interface PendingStep {
+  /** Float offset of its stats (4 floats) and the following regions in the log. */
+  at: number;
+  outputs: number;
+  probes: { layers: number; count: number; lstm: boolean } | null;
+  /** Optimizer state before the step (restored if the step diverged). */
+  optimizer: { state: OptimizerState; steps: number; beta1Pow: number; beta2Pow: number };
+}
+
+const COPY_DST_SRC = 0x8 | 0x4;
+const MAX_ELEMENTS_1D = 65535 * 256;
+
+/**
+ * The LSTM / RNN model on WebGPU (see the module doc).
+ *
+ * @example
+ * ```ts
+ * import { WebGpuModel } from "./model.ts";
+ * import { Adam } from "../../optim/adam.ts";
+ * const model = await WebGpuModel.create({ cell: "lstm", inputSize: 2, hiddenSize: 16, outputSize: 1, seed: 0 });
+ * const T = 20, B = 8;
+ * const x = new Float32Array(T * B * 2).fill(0.5), target = new Float32Array(B).fill(1);
+ * const opt = new Adam({ lr: 1e-2 });
+ * const { loss, gradNorm } = await model.trainStep({ x, T, B, target }, { loss: "mse", optimizer: opt, clipNorm: 1 });
+ * const y = await model.forward(x, T, B); // (B, 1)
+ * model.dispose();
+ * ```
+ */
+export class WebGpuModel {
+  readonly config: Model["config"];
+  readonly parameters: readonly WebGpuParameter[];
+  readonly gpu: Gpu;
+  /** The adapter the model runs on. */
+  readonly info: WebGpuDeviceInfo;
+  /** The flat parameters (float32, `parameters` order) and their gradients, on the GPU. */
+  readonly params: GPUBuffer;
+  readonly grads: GPUBuffer;
+
+  readonly #ownsDevice: boolean;
+  readonly #mode: RecurrenceMode;
+  readonly #persistentMaxUnits: number;
+  readonly #persistentWg: number;
+  readonly #mmVersion: MatmulVersion;
+  readonly #stepVersion: 1 | 2 | 3;
+  readonly #maxRows: number;
+  readonly #mm: Kernel;
+  readonly #colsum: Kernel;
+  readonly #maxShapes: number;
+  readonly #wT: GPUBuffer[]; // per layer, W_hhᵀ (H, G·H)
+  readonly #stats: GPUBuffer; // loss, norm, clip factor, divergence flag
+  readonly #normPartial: GPUBuffer;
+  readonly #lossU: GPUBuffer;
+  readonly #normU: GPUBuffer;
+  readonly #optU: GPUBuffer;
+  readonly #workspaces = new Map<string, Workspace>();
+  readonly #optimizers = new WeakMap<Optimizer, OptimizerState>();
+  readonly #optimizerStates: OptimizerState[] = [];
+  readonly #updatePrograms = new Map<OptimizerState, Program>();
+  #forwarded: Workspace | null = null;
+  #disposed = false;
+  // Readback log of submitted training steps.
+  #log: GPUBuffer;
+  #logUsed = 0; // floats
+  #pending: PendingStep[] = [];
+
+  private constructor(cpu: Model, gpu: Gpu, info: WebGpuDeviceInfo, ownsDevice: boolean, opts: WebGpuModelOptions) {
+    this.config = cpu.config;
+    this.parameters = cpu.parameters.map(({ value: _v, grad: _g, ...p }) => p);
+    this.gpu = gpu;
+    this.info = info;
+    this.#ownsDevice = ownsDevice;
+    this.#mode = opts.recurrence ?? "auto";
+    if (!["auto", "steps", "persistent"].includes(this.#mode)) {
+      throw new RangeError(
+        `WebGpuModel: recurrence = ${JSON.stringify(this.#mode)}, expected auto, steps or persistent`,
+      );
+    }
+    this.#persistentMaxUnits = opts.persistentMaxUnits ?? 2048;
+    const lim = gpu.device.limits;
+    this.#persistentWg = Math.min(1024, lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX);
+    this.#mmVersion = opts.versions?.matmul ?? 3;
+    this.#stepVersion = opts.versions?.step ?? 3;
+    this.#maxRows = opts.versions?.rows ?? (info.isFallbackAdapter ? 8 : 4);
+    if (!(Number.isInteger(this.#maxRows) && this.#maxRows >= 1 && this.#maxRows <= 16)) {
+      throw new RangeError(`WebGpuModel: versions.rows = ${this.#maxRows}, expected an integer in [1, 16]`);
+    }
+    this.#mm = gpu.kernel(matmulKernel(this.#mmVersion));
+    this.#colsum = gpu.kernel(columnSumKernel(opts.versions?.columnSum ?? 2));
+    this.#maxShapes = opts.maxShapes ?? 4;
+    const P = cpu.params.length;
+    if (P > MAX_ELEMENTS_1D) throw new RangeError(`WebGpuModel: ${P} parameters, at most ${MAX_ELEMENTS_1D} supported`);
+    this.params = gpu.buffer(P, "params");
+    this.grads = gpu.buffer(P, "grads");
+    gpu.device.queue.writeBuffer(this.params, 0, Float32Array.from(cpu.params));
+    const H = this.config.hiddenSize, GH = this.#G * H;
+    this.#wT = Array.from({ length: this.config.numLayers }, (_, l) => gpu.buffer(H * GH, `wT${l}`));
+    this.#stats = gpu.buffer(4, "stats");
+    this.#normPartial = gpu.buffer(3 * NORM_MAX_GROUPS, "norm partials");
+    this.#lossU = gpu.uniformBuffer(32, "loss uniforms");
+    this.#normU = gpu.uniformBuffer(16, "norm uniforms");
+    this.#optU = gpu.uniformBuffer(48, "optimizer uniforms");
+    this.#log = gpu.device.createBuffer({ label: "readback log", size: 4096, usage: COPY_DST_SRC });
+  }
+
+  /**
+   * Creates a model on the GPU: validates `config` and initialises the weights exactly as `new Model(config)`
+   * (float32), then uploads them. Throws a `WebGpuUnavailableError` (with what to do) when there is no WebGPU.
+   *
+   * @example
+   * ```ts
+   * import { WebGpuModel } from "./model.ts";
+   * const m = await WebGpuModel.create({ cell: "rnn", inputSize: 1, hiddenSize: 4, outputSize: 1 });
+   * console.log(m.info.description, m.size);
+   * m.dispose();
+   * ```
+   */
+  static async create(config: ModelConfig, opts: WebGpuModelOptions = {}): Promise<WebGpuModel> {
+    if (config.dtype !== undefined && config.dtype !== "float32") {
+      throw new RangeError(`WebGpuModel: dtype = ${JSON.stringify(config.dtype)}; the GPU backend is float32 only`);
+    }
+    const cpu = new Model({ ...config, dtype: "float32", backend: "js", threads: 1 });
+    const given = opts.device;
+    let device: GPUDevice, info: WebGpuDeviceInfo, owns = false;
+    if (given === undefined) {
+      ({ device, info } = await requestWebGpuDevice());
+      owns = true;
+    } else if ("device" in given && "info" in given) {
+      ({ device, info } = given);
+    } else {
+      device = given as GPUDevice;
+      info = { description: "caller's device", vendor: "", architecture: "", isFallbackAdapter: false };
+    }
+    return new WebGpuModel(cpu, Gpu.of(device), info, owns, opts);
+  }
+
+  get #G(): number {
+    return this.config.cell === "lstm" ? 4 : 1;
+  }
+
+  /** Number of scalar parameters. */
+  get size(): number {
+    return this.parameters.reduce((n, p) => n + p.size, 0);
+  }
+
+  /** Rows of the output: B for a readout at the last step, T·B otherwise. */
+  outputRows(T: number, B: number): number {
+    return this.config.readout === "last" ? B : T * B;
+  }
+
+  /** Width of an output row: O, or H with no readout. */
+  get outputWidth(): number {
+    return this.config.readout === "none" ? this.config.hiddenSize : this.config.outputSize;
+  }
+
+  /** The parameter with this state_dict name. */
+  parameter(name: string): WebGpuParameter {
+    const p = this.parameters.find((q) => q.name === name);
+    if (p === undefined) {
+      throw new RangeError(`parameter: no parameter "${name}"; have ${this.parameters.map((q) => q.name).join(", ")}`);
+    }
+    return p;
+  }
+
+  /** Whether the time loops of a (T, B) batch run as one persistent dispatch. */
+  usesPersistent(B: number): boolean {
+    return this.#mode === "persistent" ||
+      (this.#mode === "auto" && B * this.config.hiddenSize <= this.#persistentMaxUnits);
+  }
+
+  #off(name: string): number {
+    return this.parameter(name).offset;
+  }
+
+  // ------------------------------------------------------------------------------------------------ workspaces
+
+  #workspace(T: number, B: number): Workspace {
+    const key = `${T}x${B}`;
+    const hit = this.#workspaces.get(key);
+    if (hit !== undefined) {
+      this.#workspaces.delete(key); // most recently used last
+      this.#workspaces.set(key, hit);
+      return hit;
+    }
+    while (this.#workspaces.size >= this.#maxShapes) {
+      const [oldKey, old] = this.#workspaces.entries().next().value!;
+      this.#workspaces.delete(oldKey);
+      if (this.#forwarded === old) this.#forwarded = null;
+      this.#destroyWorkspace(old);
+    }
+    const cfg = this.config, gpu = this.gpu, H = cfg.hiddenSize, GH = this.#G * H, L = cfg.numLayers;
+    const R = this.outputRows(T, B), O = this.outputWidth, lstm = cfg.cell === "lstm";
+    const TB = T * B;
+    const layers: LayerBuffers[] = Array.from({ length: L }, (_, l) => ({
+      gates: gpu.buffer(TB * GH, `gates${l}`),
+      h: gpu.buffer((T + 1) * B * H, `h${l}`),
+      c: lstm ? gpu.buffer((T + 1) * B * H, `c${l}`) : gpu.dummy,
+      dhSeq: l < L - 1 || cfg.readout !== "last" ? gpu.buffer(TB * H, `dhSeq${l}`) : gpu.dummy,
+      dhInit: gpu.buffer(B * H, `dhInit${l}`),
+      dc: gpu.buffer(B * H, `dc${l}`),
+      dh0: gpu.buffer(B * H, `dh0${l}`),
+      dhNorm: null,
+      dcNorm: null,
+      part: null,
+      sq: null,
+    }));
+    const ws: Workspace = {
+      T,
+      B,
+      R,
+      persistent: this.usesPersistent(B),
+      x: gpu.buffer(TB * cfg.inputSize, "x"),
+      y: cfg.readout === "none" ? gpu.dummy : gpu.buffer(R * O, "y"),
+      dy: gpu.buffer(R * O, "dy"),
+      target: gpu.buffer(R * O, "target"),
+      mask: gpu.buffer(R, "mask"),
+      dx: gpu.buffer(TB * cfg.inputSize, "dx"),
+      layers,
+      programs: new Map(),
+    };
+    this.#workspaces.set(key, ws);
+    return ws;
+  }
+
+  #destroyWorkspace(ws: Workspace): void {
+    const dummies = [this.gpu.dummy, this.gpu.dummyRW];
+    const free = (b: GPUBuffer | null) => b !== null && !dummies.includes(b) && b.destroy();
+    for (const p of ws.programs.values()) p.destroy();
+    for (const b of [ws.x, ws.y, ws.dy, ws.target, ws.mask, ws.dx]) free(b);
+    for (const l of ws.layers) {
+      for (const b of [l.gates, l.h, l.c, l.dhSeq, l.dhInit, l.dc, l.dh0, l.dhNorm, l.dcNorm, l.part, l.sq]) free(b);
+    }
+  }
+
+  #probeBuffers(ws: Workspace, l: number): Required<{ [K in "dhNorm" | "dcNorm" | "part" | "sq"]: GPUBuffer }> {
+    const lb = ws.layers[l], TB = ws.T * ws.B, H = this.config.hiddenSize;
+    lb.dhNorm ??= this.gpu.buffer(TB, `dhNorm${l}`);
+    lb.dcNorm ??= this.gpu.buffer(TB, `dcNorm${l}`);
+    lb.part ??= this.gpu.buffer(TB * ceilDiv(H, STEP_WG) * 4, `probe partials${l}`);
+    lb.sq ??= this.gpu.buffer(ws.B * H * 2, `probe scratch${l}`);
+    return { dhNorm: lb.dhNorm, dcNorm: lb.dcNorm, part: lb.part, sq: lb.sq };
+  }
+
+  #program(ws: Workspace, key: string, build: (p: Program) => void): Program {
+    let p = ws.programs.get(key);
+    if (p === undefined) {
+      p = new Program(this.gpu, key);
+      build(p);
+      p.build();
+      ws.programs.set(key, p);
+    }
+    return p;
+  }
+
+  #matmul(p: Program, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, args: MatmulArgs, bias?: GPUBuffer): void {
+    if (args.M === 0 || args.N === 0) return;
+    p.dispatch(this.#mm, matmulUniforms(args), [a, b, bias ?? b, c], matmulGroups(this.#mmVersion, args.M, args.N));
+  }
+
+  #columnSums(p: Program, a: GPUBuffer, M: number, N: number, out1: number, out2: number, accumulate: boolean): void {
+    const u = new Uniforms().u(M, N, N, 0, out1, out2, accumulate ? 1 : 0, 0);
+    p.dispatch(this.#colsum, u, [a, this.grads], [ceilDiv(N, 64)]);
+  }
+
+  // ------------------------------------------------------------------------------------------------ programs
+
+  /** Forward: transposes, input projections, recurrences, readout. `h0`/`c0`: slot 0 written by the host. */
+  #forwardProgram(ws: Workspace, h0: boolean, c0: boolean): Program {
+    return this.#program(ws, `forward h0=${h0} c0=${c0}`, (p) => {
+      const cfg = this.config, gpu = this.gpu, { T, B } = ws, H = cfg.hiddenSize, G = this.#G, GH = G * H;
+      const L = cfg.numLayers, lstm = cfg.cell === "lstm", TB = T * B;
+      const transpose = gpu.kernel(TRANSPOSE);
+      for (let l = 0; l < L; l++) {
+        const lb = ws.layers[l], I = l === 0 ? cfg.inputSize : H;
+        const input = l === 0 ? ws.x : ws.layers[l - 1].h, inputOff = l === 0 ? 0 : B * H;
+        p.dispatch(
+          transpose,
+          new Uniforms().u(GH, H, this.#off(`rnn.weight_hh_l${l}`), 0),
+          [this.params, this.#wT[l]],
+          [
+            ceilDiv(H, 16),
+            ceilDiv(GH, 16),
+          ],
+        );
+        if (!h0) p.clear(lb.h, 0, B * H * 4);
+        if (lstm && !c0) p.clear(lb.c, 0, B * H * 4);
+        // gates (T·B, G·H) = b_ih + b_hh + input (T·B, I) · W_ihᵀ
+        this.#matmul(p, input, this.params, lb.gates, {
+          M: TB,
+          N: GH,
+          K: I,
+          a: { off: inputOff, rs: I, cs: 1 },
+          b: { off: this.#off(`rnn.weight_ih_l${l}`), rs: 1, cs: I },
+          c: { ld: GH },
+          accumulate: false,
+          bias: [this.#off(`rnn.bias_ih_l${l}`), this.#off(`rnn.bias_hh_l${l}`)],
+        }, this.params);
+        this.#recurrenceForward(p, ws, l);
+      }
+      if (cfg.readout !== "none") {
+        const top = ws.layers[L - 1], O = cfg.outputSize, last = cfg.readout === "last";
+        this.#matmul(p, top.h, this.params, ws.y, {
+          M: ws.R,
+          N: O,
+          K: H,
+          a: { off: last ? T * B * H : B * H, rs: H, cs: 1 },
+          b: { off: this.#off("readout.weight"), rs: 1, cs: H },
+          c: { ld: O },
+          accumulate: false,
+          bias: [this.#off("readout.bias")],
+        }, this.params);
+      }
+    });
+  }
+
+  #recurrenceForward(p: Program, ws: Workspace, l: number): void {
+    const cell = this.config.cell, gpu = this.gpu, { T, B } = ws, H = this.config.hiddenSize, GH = this.#G * H;
+    const lb = ws.layers[l];
+    if (ws.persistent) {
+      const k = gpu.kernel(forwardKernel(cell, 4, { wg: this.#persistentWgFor(B) }));
+      p.dispatch(k, new Uniforms().u(B, H, T, 0), [this.#wT[l], lb.gates, lb.h, lb.c], [1]);
+      return;
+    }
+    const steps = Array.from({ length: T }, (_, t) => new Uniforms().u(B, H, t, 0));
+    if (this.#stepVersion === 1) {
+      // two dispatches per step: gates[t] += h[t] · W_hhᵀ (matmul), then the pointwise cell
+      const mm = gpu.kernel(matmulKernel(this.#mmVersion, true)), cellK = gpu.kernel(forwardKernel(cell, 1));
+      for (let t = 0; t < T; t++) {
+        const u = matmulUniforms({
+          M: B,
+          N: GH,
+          K: H,
+          a: { off: t * B * H, rs: H, cs: 1 },
+          b: { rs: GH, cs: 1 },
+          c: { off: t * B * GH, ld: GH },
+          accumulate: true,
+        });
+        p.steps(mm, [u], [lb.h, this.#wT[l], this.#wT[l], lb.gates], matmulGroups(this.#mmVersion, B, GH));
+        p.steps(cellK, [steps[t]], [lb.gates, lb.h, lb.c], [ceilDiv(B * H, 64)]);
+      }
+      return;
+    }
+    const R = this.#rows(B);
+    const k = gpu.kernel(forwardKernel(cell, this.#stepVersion, { rows: R }));
+    p.steps(k, steps, [this.#wT[l], lb.gates, lb.h, lb.c], [ceilDiv(H, STEP_WG), ceilDiv(B, R)]);
+  }
+
+  /** Batch rows per thread of the per-step kernels (version 3). */
+  #rows(B: number): number {
+    return this.#stepVersion === 2 ? 1 : Math.min(this.#maxRows, B);
+  }
+
+  #persistentWgFor(B: number): number {
+    const units = B * this.config.hiddenSize;
+    return Math.max(32, Math.min(this.#persistentWg, ceilDiv(units, 32) * 32));
+  }
+
+  /** The loss over the outputs: dy and stats[0] (uniforms written per call into #lossU). */
+  #lossProgram(ws: Workspace, kind: LossKind): Program {
+    return this.#program(ws, `loss ${kind}`, (p) => {
+      const top = ws.layers[this.config.numLayers - 1];
+      const y = this.config.readout === "none" ? top.h : ws.y;
+      p.dispatch(this.gpu.kernel(lossKernel(kind)), this.#lossU, [y, ws.target, ws.mask, ws.dy, this.#stats], [1]);
+    });
+  }
+
+  /**
+   * BPTT from dy (if `fromOutputs`), the final-state gradients in dhInit/dc (written by the host when given, else
+   * cleared here), through every layer; `accumulate` adds to the gradients (backward) or overwrites them (trainStep).
+   */
+  #backwardProgram(
+    ws: Workspace,
+    o: {
+      fromOutputs: boolean;
+      truncate: number;
+      probes: boolean;
+      inputGrad: boolean;
+      accumulate: boolean;
+      dhN: boolean;
+      dcN: boolean;
+    },
+  ): Program {
+    const key = `backward ${JSON.stringify(o)}`;
+    return this.#program(ws, key, (p) => {
+      const cfg = this.config, { T, B } = ws, H = cfg.hiddenSize, G = this.#G, GH = G * H, L = cfg.numLayers;
+      const TB = T * B, acc = o.accumulate;
+      const top = ws.layers[L - 1];
+      for (let l = 0; l < L; l++) {
+        const lb = ws.layers[l];
+        if (!o.dhN) p.clear(lb.dhInit);
+        if (!o.dcN) p.clear(lb.dc);
+      }
+      let topDhSeq = false;
+      if (o.fromOutputs) {
+        if (cfg.readout === "none") {
+          p.copy(ws.dy, 0, top.dhSeq, 0, TB * H * 4);
+          topDhSeq = true;
+        } else {
+          const O = cfg.outputSize, last = cfg.readout === "last", hOff = last ? T * B * H : B * H;
+          const W = this.#off("readout.weight"), R = ws.R;
+          // dW (O, H) [+]= dyᵀ (O, R) · h (R, H);  db (O) [+]= Σ_rows dy
+          this.#matmul(p, ws.dy, top.h, this.grads, {
+            M: O,
+            N: H,
+            K: R,
+            a: { rs: 1, cs: O },
+            b: { off: hOff, rs: H, cs: 1 },
+            c: { off: W, ld: H },
+            accumulate: acc,
+          });
+          const bOff = this.#off("readout.bias");
+          this.#columnSums(p, ws.dy, R, O, bOff, bOff, acc);
+          // dh (R, H) = dy (R, O) · W (O, H): onto the final state (last), or each step (every)
+          this.#matmul(p, ws.dy, this.params, last ? top.dhInit : top.dhSeq, {
+            M: R,
+            N: H,
+            K: O,
+            a: { rs: O, cs: 1 },
+            b: { off: W, rs: H, cs: 1 },
+            c: { ld: H },
+            accumulate: last && o.dhN,
+          });
+          topDhSeq = !last;
+        }
+      }
+      for (let l = L - 1; l >= 0; l--) {
+        const lb = ws.layers[l], I = l === 0 ? cfg.inputSize : H;
+        const input = l === 0 ? ws.x : ws.layers[l - 1].h, inputOff = l === 0 ? 0 : B * H;
+        const wHh = this.#off(`rnn.weight_hh_l${l}`), wIh = this.#off(`rnn.weight_ih_l${l}`);
+        this.#recurrenceBackward(p, ws, l, l === L - 1 ? topDhSeq : true, o.truncate, o.probes);
+        if (!(this.#stepVersion === 1 && !ws.persistent)) {
+          // dh0 (B, H) = dG[0] (B, G·H) · W_hh (G·H, H)   (version 1 leaves it in dh0 itself)
+          this.#matmul(p, lb.gates, this.params, lb.dh0, {
+            M: B,
+            N: H,
+            K: GH,
+            a: { rs: GH, cs: 1 },
+            b: { off: wHh, rs: H, cs: 1 },
+            c: { ld: H },
+            accumulate: false,
+          });
+        }
+        // dW_hh (G·H, H) [+]= dGᵀ (G·H, T·B) · h[0 .. T-1] (T·B, H);  dW_ih (G·H, I) [+]= dGᵀ · input
+        this.#matmul(p, lb.gates, lb.h, this.grads, {
+          M: GH,
+          N: H,
+          K: TB,
+          a: { rs: 1, cs: GH },
+          b: { rs: H, cs: 1 },
+          c: { off: wHh, ld: H },
+          accumulate: acc,
+        });
+        this.#matmul(p, lb.gates, input, this.grads, {
+          M: GH,
+          N: I,
+          K: TB,
+          a: { rs: 1, cs: GH },
+          b: { off: inputOff, rs: I, cs: 1 },
+          c: { off: wIh, ld: I },
+          accumulate: acc,
+        });
+        this.#columnSums(p, lb.gates, TB, GH, this.#off(`rnn.bias_ih_l${l}`), this.#off(`rnn.bias_hh_l${l}`), acc);
+        // dx (T·B, I) = dG (T·B, G·H) · W_ih (G·H, I): the gradient for the layer below (its dhSeq), or ∂L/∂x
+        const dxOut = l > 0 ? ws.layers[l - 1].dhSeq : o.inputGrad ? ws.dx : null;
+        if (dxOut !== null) {
+          this.#matmul(p, lb.gates, this.params, dxOut, {
+            M: TB,
+            N: I,
+            K: GH,
+            a: { rs: GH, cs: 1 },
+            b: { off: wIh, rs: I, cs: 1 },
+            c: { ld: I },
+            accumulate: false,
+          });
+        }
+      }
+    });
+  }
+
+  #recurrenceBackward(p: Program, ws: Workspace, l: number, dhSeq: boolean, truncate: number, probes: boolean) {
+    const cfg = this.config, gpu = this.gpu, { T, B } = ws, H = cfg.hiddenSize, GH = this.#G * H, cell = cfg.cell;
+    const lb = ws.layers[l], wOff = this.#off(`rnn.weight_hh_l${l}`);
+    const seq = dhSeq ? lb.dhSeq : gpu.dummy;
+    if (ws.persistent) {
+      const pb = probes ? this.#probeBuffers(ws, l) : null, dummyRW = gpu.dummyRW;
+      const k = gpu.kernel(backwardKernel(cell, 4, { wg: this.#persistentWgFor(B), probes }));
+      p.dispatch(k, new Uniforms().u(B, H, T, dhSeq ? STEP_DHSEQ : 0, truncate, wOff, 0, 0), [
+        this.params,
+        lb.gates,
+        lb.h,
+        lb.c,
+        seq,
+        lb.dhInit,
+        lb.dc,
+        pb?.sq ?? dummyRW,
+        pb?.dhNorm ?? dummyRW,
+        pb?.dcNorm ?? dummyRW,
+      ], [1]);
+      return;
+    }
+    const flagsAt = (t: number) =>
+      (t === T - 1 ? STEP_FIRST : 0) | (t < T - 1 && truncate > 0 && (t + 1) % truncate === 0 ? STEP_CUT : 0) |
+      (dhSeq ? STEP_DHSEQ : 0);
+    const chunks = ceilDiv(H, STEP_WG);
+    const blocks = Array.from({ length: T }, (_, i) => {
+      const t = T - 1 - i;
+      return new Uniforms().u(B, H, t, flagsAt(t), chunks, wOff, 0, 0);
+    });
+    if (this.#stepVersion === 1) {
+      if (probes) throw new RangeError("WebGpuModel: step kernels version 1 have no probes; use version 2 or 3");
+      // dh0 doubles as the running dh: dhInit first, then each step's product dG[t] · W_hh (zero across a cut)
+      p.copy(lb.dhInit, 0, lb.dh0, 0, B * H * 4);
+      const mm = gpu.kernel(matmulKernel(this.#mmVersion, true)), cellK = gpu.kernel(backwardKernel(cell, 1));
+      for (let i = 0; i < T; i++) {
+        const t = T - 1 - i;
+        p.steps(cellK, [blocks[i]], [lb.gates, lb.h, lb.c, seq, lb.dh0, lb.dc], [ceilDiv(B * H, 64)]);
+        const cut = t > 0 && truncate > 0 && t % truncate === 0;
+        const u = matmulUniforms({
+          M: B,
+          N: H,
+          K: cut ? 0 : GH,
+          a: { off: t * B * GH, rs: GH, cs: 1 },
+          b: { off: wOff, rs: H, cs: 1 },
+          c: { ld: H },
+          accumulate: false,
+        });
+        p.steps(mm, [u], [lb.gates, this.params, this.params, lb.dh0], matmulGroups(this.#mmVersion, B, H));
+      }
+      return;
+    }
+    const R = this.#rows(B);
+    const k = gpu.kernel(backwardKernel(cell, this.#stepVersion, { rows: R, probes }));
+    const pb = probes ? this.#probeBuffers(ws, l) : null;
+    p.steps(k, blocks, [this.params, lb.gates, lb.h, lb.c, seq, lb.dhInit, lb.dc, pb?.part ?? gpu.dummyRW], [
+      chunks,
+      ceilDiv(B, R),
+    ]);
+    if (pb !== null) {
+      p.dispatch(gpu.kernel(PROBE_NORMS), new Uniforms().u(T * B, chunks, 0, 0), [pb.part, pb.dhNorm, pb.dcNorm], [
+        ceilDiv(T * B, 64),
+      ]);
+    }
+  }
+
+  /** Gradient norm, clip factor, optimizer update (uniforms written per step into #normU and #optU). */
+  #updateProgram(state: OptimizerState): Program {
+    let p = this.#updatePrograms.get(state);
+    if (p !== undefined) return p;
+    p = new Program(this.gpu, `update ${state.kind}`);
+    const P = this.size, groups = Math.min(NORM_MAX_GROUPS, ceilDiv(P, NORM_WG));
+    p.dispatch(this.gpu.kernel(NORM_PARTIAL), new Uniforms().u(P, groups, 0, 0), [this.grads, this.#normPartial], [
+      groups,
+    ]);
+    p.dispatch(this.gpu.kernel(NORM_FINAL), this.#normU, [this.#normPartial, this.#stats], [1]);
+    const [s1, s2, s3] = [0, 1, 2].map((i) => state.buffers[i] ?? this.gpu.dummyRW);
+    p.dispatch(this.gpu.kernel(optimizerKernel(state.kind)), this.#optU, [
+      this.params,
+      this.grads,
+      this.#stats,
+      s1,
+      s2,
+      s3,
+    ], [
+      ceilDiv(P, 256),
+    ]);
+    p.build();
+    this.#updatePrograms.set(state, p);
+    return p;
+  }
+
+  // ------------------------------------------------------------------------------------------------ inputs
+
+  #checkShape(what: string, x: ArrayLike<number>, T: number, B: number): void {
+    for (const [name, v] of [["T", T], ["B", B]] as const) {
+      if (!(Number.isInteger(v) && v > 0)) throw new RangeError(`${what}: ${name} = ${v}, expected a positive integer`);
+    }
+    const I = this.config.inputSize;
+    if (x.length !== T * B * I) {
+      throw new RangeError(`${what}: x has ${x.length} values, expected T·B·I = ${T}·${B}·${I} = ${T * B * I}`);
+    }
+  }
+
+  #write(buffer: GPUBuffer, data: ArrayLike<number>, offsetFloats = 0): void {
+    const f = data instanceof Float32Array ? data : Float32Array.from(data);
+    if (f.length > 0) this.gpu.device.queue.writeBuffer(buffer, offsetFloats * 4, f as Float32Array<ArrayBuffer>);
+  }
+
+  /** Writes layer slices of an (L, B, H) state into a per-layer buffer at a float offset. */
+  #writeState(
+    name: string,
+    s: ArrayLike<number>,
+    ws: Workspace,
+    pick: (lb: LayerBuffers) => GPUBuffer,
+    what: string,
+  ): void {
+    const L = this.config.numLayers, BH = ws.B * this.config.hiddenSize;
+    if (s.length !== L * BH) {
+      throw new RangeError(`${what}: ${name} has ${s.length} values, expected L·B·H = ${L * BH}`);
+    }
+    const f = s instanceof Float32Array ? s : Float32Array.from(s);
+    ws.layers.forEach((lb, l) => this.#write(pick(lb), f.subarray(l * BH, (l + 1) * BH)));
+  }
+
+  /** Uploads a batch's targets and mask and writes the loss uniforms (N counted here, as lib/nn/loss.ts does). */
+  #writeTargets(ws: Workspace, kind: LossKind, target: ArrayLike<number>, mask: ArrayLike<number> | null): boolean {
+    const R = ws.R, O = this.outputWidth;
+    const want = kind === "cross-entropy" ? R : R * O;
+    if (target.length < want) {
+      const field = kind === "cross-entropy" ? "classes" : "target";
+      throw new RangeError(`${kind}: ${field} has ${target.length} entries, expected ${want}`);
+    }
+    if (kind === "cross-entropy") {
+      for (let r = 0; r < R; r++) {
+        if (mask !== null && mask[r] === 0) continue;
+        const cls = target[r];
+        if (!(Number.isInteger(cls) && cls >= 0 && cls < O)) {
+          throw new RangeError(`cross-entropy: classes[${r}] = ${cls}, expected an integer in [0, ${O - 1}]`);
+        }
+      }
+    }
+    let N = R;
+    if (mask !== null) {
+      if (mask.length < R) throw new RangeError(`loss: mask has ${mask.length} entries, expected ${R} (one per row)`);
+      N = 0;
+      const m = new Float32Array(R);
+      for (let r = 0; r < R; r++) if (mask[r] !== 0) (m[r] = 1, N++);
+      this.#write(ws.mask, m);
+    }
+    const t = target.length === want ? target : Array.prototype.slice.call(target, 0, want) as number[];
+    this.#write(ws.target, t);
+    const scale = N === 0 ? 0 : kind === "cross-entropy" ? 1 / N : 1 / (N * O);
+    const yOff = this.config.readout === "none" ? ws.B * this.config.hiddenSize : 0;
+    this.#writeUniform(this.#lossU, new Uniforms().u(R, O, mask === null ? 0 : 1, N).f(scale).u(yOff, 0, 0));
+    return true;
+  }
+
+  #writeUniform(buffer: GPUBuffer, u: Uniforms): void {
+    this.gpu.device.queue.writeBuffer(buffer, 0, u.bytes());
+  }
+
+  #live(): void {
+    if (this.#disposed) throw new Error("WebGpuModel: used after dispose()");
+  }
+
+  // ------------------------------------------------------------------------------------------------ public API
+
+  /**
+   * Runs the model on x (T, B, I) and reads back the outputs: (B, O) with the readout at the last step, (T, B, O) at
+   * every step, (T, B, H) with no readout. The activations stay on the GPU for one `backward`.
+   */
+  async forward(x: ArrayLike<number>, T: number, B: number, opts: ForwardOptions = {}): Promise<Float32Array> {
+    this.#live();
+    const ws = this.#submitForward(x, T, B, opts, "forward");
+    const [out] = await readBuffers(this.gpu, [this.#outputRegion(ws)]);
+    return out;
+  }
+
+  #submitForward(x: ArrayLike<number>, T: number, B: number, opts: ForwardOptions, what: string): Workspace {
+    this.#checkShape(what, x, T, B);
+    if (opts.c0 !== undefined && this.config.cell !== "lstm") {
+      throw new RangeError(`${what}: c0 is given but cell is "rnn"`);
+    }
+    const ws = this.#workspace(T, B);
+    this.#write(ws.x, x);
+    if (opts.h0 !== undefined) this.#writeState("h0", opts.h0, ws, (lb) => lb.h, what);
+    if (opts.c0 !== undefined) this.#writeState("c0", opts.c0, ws, (lb) => lb.c, what);
+    const enc = this.gpu.device.createCommandEncoder();
+    this.#forwardProgram(ws, opts.h0 !== undefined, opts.c0 !== undefined).encode(enc);
+    this.gpu.device.queue.submit([enc.finish()]);
+    this.#forwarded = ws;
+    return ws;
+  }
+
+  #outputRegion(ws: Workspace): { buffer: GPUBuffer; offset: number; count: number } {
+    const H = this.config.hiddenSize;
+    if (this.config.readout === "none") {
+      return { buffer: ws.layers[this.config.numLayers - 1].h, offset: ws.B * H, count: ws.T * ws.B * H };
+    }
+    return { buffer: ws.y, offset: 0, count: ws.R * this.outputWidth };
+  }
+
+  /**
+   * Backpropagation through time from ∂L/∂outputs (shaped like the outputs; null when the loss is only on final
+   * states) through the sequence of the last `forward`. Accumulates into the GPU gradients (`zeroGrad()` first for a
+   * fresh gradient, as with `Model`), and reads back only what the options ask for.
+   */
+  async backward(dOutput: ArrayLike<number> | null, opts: WebGpuBackwardOptions = {}): Promise<WebGpuBackwardResult> {
+    this.#live();
+    const ws = this.#forwarded;
+    if (ws === null) throw new Error("backward: call forward first (each forward feeds one backward)");
+    const cfg = this.config, truncate = opts.truncate ?? 0, lstm = cfg.cell === "lstm";
+    if (!(Number.isInteger(truncate) && truncate >= 0)) {
+      throw new RangeError(`backward: truncate = ${truncate}, expected an integer ≥ 0 (0 = full BPTT)`);
+    }
+    if (opts.dcN !== undefined && !lstm) throw new RangeError(`backward: dcN is given but cell is "rnn"`);
+    if (dOutput !== null) {
+      const n = ws.R * this.outputWidth;
+      if (dOutput.length !== n) {
+        throw new RangeError(`backward: dOutput has ${dOutput.length} values, expected ${n} (like the outputs)`);
+      }
+      this.#write(ws.dy, dOutput);
+    }
+    if (opts.dhN !== undefined) this.#writeState("dhN", opts.dhN, ws, (lb) => lb.dhInit, "backward");
+    if (opts.dcN !== undefined) this.#writeState("dcN", opts.dcN, ws, (lb) => lb.dc, "backward");
+    const probes = opts.probes ?? false, inputGrad = opts.inputGrad ?? false;
+    const enc = this.gpu.device.createCommandEncoder();
+    this.#backwardProgram(ws, {
+      fromOutputs: dOutput !== null,
+      truncate,
+      probes,
+      inputGrad,
+      accumulate: true,
+      dhN: opts.dhN !== undefined,
+      dcN: opts.dcN !== undefined,
+    }).encode(enc);
+    this.#forwarded = null;
+    const regions: { buffer: GPUBuffer; offset: number; count: number }[] = [];
+    const TB = ws.T * ws.B, BH = ws.B * cfg.hiddenSize, L = cfg.numLayers;
+    const want = (on: boolean, list: () => GPUBuffer[], count: number) => {
+      if (!on) return -1;
+      const at = regions.length;
+      for (const buffer of list()) regions.push({ buffer, offset: 0, count });
+      return at;
+    };
+    const gAt = want(opts.grads ?? false, () => [this.grads], this.size);
+    const dxAt = want(inputGrad, () => [ws.dx], TB * cfg.inputSize);
+    const dhAt = want(opts.stateGrads ?? false, () => ws.layers.map((lb) => lb.dh0), BH);
+    const dcAt = want((opts.stateGrads ?? false) && lstm, () => ws.layers.map((lb) => lb.dc), BH);
+    const nhAt = want(probes, () => ws.layers.map((lb) => lb.dhNorm!), TB);
+    const ncAt = want(probes && lstm, () => ws.layers.map((lb) => lb.dcNorm!), TB);
+    if (regions.length === 0) {
+      this.gpu.device.queue.submit([enc.finish()]);
+      return { grads: null, dx: null, dh0: null, dc0: null, dhNorm: null, dcNorm: null };
+    }
+    const got = await readBuffers(this.gpu, regions, enc);
+    const pick = (at: number, n: number) => (at < 0 ? null : got.slice(at, at + n));
+    return {
+      grads: gAt < 0 ? null : got[gAt],
+      dx: dxAt < 0 ? null : got[dxAt],
+      dh0: pick(dhAt, L),
+      dc0: pick(dcAt, L),
+      dhNorm: pick(nhAt, L),
+      dcNorm: pick(ncAt, L),
+    };
+  }
+
+  /** Sets every gradient to zero (backward accumulates). */
+  zeroGrad(): void {
+    this.#live();
+    const enc = this.gpu.device.createCommandEncoder();
+    enc.clearBuffer(this.grads);
+    this.gpu.device.queue.submit([enc.finish()]);
+  }
+
+  /** Reads the parameters back (float32, `parameters` order). */
+  async readParams(): Promise<Float32Array> {
+    this.#live();
+    return (await readBuffers(this.gpu, [{ buffer: this.params, offset: 0, count: this.size }]))[0];
+  }
+
+  /** Reads the gradients back. */
+  async readGrads(): Promise<Float32Array> {
+    this.#live();
+    return (await readBuffers(this.gpu, [{ buffer: this.grads, offset: 0, count: this.size }]))[0];
+  }
+
+  /** Replaces the parameters (`parameters` order, e.g. `Model.params` or a state dict flattened). */
+  writeParams(values: ArrayLike<number>): void {
+    this.#live();
+    if (values.length !== this.size) {
+      throw new RangeError(`writeParams: ${values.length} values, expected ${this.size} (the model's parameters)`);
+    }
+    this.#write(this.params, values);
+  }
+
+  // ------------------------------------------------------------------------------------------------ training
+
+  #optimizerState(opt: Optimizer): OptimizerState {
+    let s = this.#optimizers.get(opt);
+    if (s !== undefined) return s;
+    const kind: OptimizerKind = opt instanceof Adam
+      ? "adam"
+      : opt instanceof RMSProp
+      ? "rmsprop"
+      : opt instanceof SGD
+      ? "sgd"
+      : (() => {
+        throw new RangeError(
+          `WebGpuModel: optimizer "${opt.name}" is not supported on the GPU; use SGD, RMSProp or Adam/AdamW`,
+        );
+      })();
+    const P = this.size, n = kind === "adam" ? 2 : kind === "rmsprop" ? 3 : 1;
+    const buffers = Array.from({ length: n }, (_, i) => this.gpu.buffer(P, `${kind} state ${i}`));
+    s = { kind, buffers, steps: 0, beta1Pow: 1, beta2Pow: 1 };
+    this.#optimizers.set(opt, s);
+    this.#optimizerStates.push(s);
+    return s;
+  }
+
+  /** Writes the optimizer's per-step uniforms and advances its CPU-side counters (β powers, steps). */
+  #writeOptimizer(opt: Optimizer, s: OptimizerState, clipValue: number): void {
+    const u = new Uniforms();
+    if (opt instanceof Adam) {
+      s.beta1Pow *= opt.beta1;
+      s.beta2Pow *= opt.beta2;
+      const stepSize = opt.lr / (1 - s.beta1Pow), sqrtBc2 = Math.sqrt(1 - s.beta2Pow);
+      const decay = opt.decoupled ? 1 - opt.lr * opt.weightDecay : 1, l2 = opt.decoupled ? 0 : opt.weightDecay;
+      u.u(this.size, 0).f(clipValue, stepSize, opt.beta1, 1 - opt.beta1, opt.beta2, 1 - opt.beta2, opt.eps, l2, decay);
+      u.f(sqrtBc2);
+    } else if (opt instanceof RMSProp) {
+      u.u(this.size, (opt.centered ? 1 : 0) | (opt.momentum > 0 ? 2 : 0));
+      u.f(clipValue, opt.lr, opt.alpha, 1 - opt.alpha, opt.eps, opt.momentum, opt.weightDecay, 0, 0, 0);
+    } else if (opt instanceof SGD) {
+      u.u(this.size, (s.steps === 0 ? 1 : 0) | (opt.nesterov ? 2 : 0));
+      u.f(clipValue, opt.lr, opt.momentum, 1 - opt.dampening, opt.weightDecay, 0, 0, 0, 0, 0);
+    }
+    s.steps++;
+    this.#writeUniform(this.#optU, u);
+  }
+
+  /**
+   * Submits one training step (forward, loss, BPTT, gradient norm, clipping, optimizer update) as one command buffer,
+   * without waiting; its loss and gradient norm (and outputs / probes when asked) go to a readback log that
+   * `readSteps()` reads with one `mapAsync` for all steps submitted since the last read. Within such a group, a
+   * divergence (non-finite loss or gradient) stops every later update on the GPU.
+   */
+  submitTrainStep(batch: Batch, opts: TrainStepOptions): void {
+    this.#live();
+    const cfg = this.config, { T, B } = batch;
+    this.#checkShape("trainStep", batch.x, T, B);
+    const truncate = opts.truncate ?? 0;
+    if (!(Number.isInteger(truncate) && truncate >= 0)) {
+      throw new RangeError(`trainStep: truncate = ${truncate}, expected an integer ≥ 0 (0 = full BPTT)`);
+    }
+    for (const [name, v] of [["clipNorm", opts.clipNorm], ["clipValue", opts.clipValue]] as const) {
+      if (v !== undefined && !(v > 0)) throw new RangeError(`trainStep: ${name} = ${v}, expected a number > 0`);
+    }
+    const state = this.#optimizerState(opts.optimizer);
+    const ws = this.#workspace(T, B);
+    this.#write(ws.x, batch.x);
+    this.#writeTargets(ws, opts.loss, batch.target, batch.mask ?? null);
+    this.#writeUniform(
+      this.#normU,
+      new Uniforms().u(Math.min(NORM_MAX_GROUPS, ceilDiv(this.size, NORM_WG))).f(opts.clipNorm ?? 0).u(0, 0),
+    );
+    const before = { state, steps: state.steps, beta1Pow: state.beta1Pow, beta2Pow: state.beta2Pow };
+    this.#writeOptimizer(opts.optimizer, state, opts.clipValue ?? 0);
+
+    const enc = this.gpu.device.createCommandEncoder();
+    if (this.#pending.length === 0) enc.clearBuffer(this.#stats);
+    this.#forwardProgram(ws, false, false).encode(enc);
+    this.#lossProgram(ws, opts.loss).encode(enc);
+    const probes = opts.probes ?? false;
+    this.#backwardProgram(ws, {
+      fromOutputs: true,
+      truncate,
+      probes,
+      inputGrad: false,
+      accumulate: false,
+      dhN: false,
+      dcN: false,
+    }).encode(enc);
+    this.#updateProgram(state).encode(enc);
+    this.#forwarded = null;
+    // What to read back: stats (4), outputs, probes.
+    const out = opts.readOutputs ? this.#outputRegion(ws) : null;
+    const TB = T * B, L = cfg.numLayers, lstm = cfg.cell === "lstm";
+    const nProbe = probes ? TB * L * (lstm ? 2 : 1) : 0;
+    const need = 4 + (out?.count ?? 0) + nProbe;
+    const at = this.#reserveLog(enc, need);
+    enc.copyBufferToBuffer(this.#stats, 0, this.#log, at * 4, 16);
+    let next = at + 4;
+    if (out !== null) {
+      enc.copyBufferToBuffer(out.buffer, out.offset * 4, this.#log, next * 4, out.count * 4);
+      next += out.count;
+    }
+    if (probes) {
+      for (const lb of ws.layers) {
+        enc.copyBufferToBuffer(lb.dhNorm!, 0, this.#log, next * 4, TB * 4);
+        next += TB;
+      }
+      if (lstm) {
+        for (const lb of ws.layers) {
+          enc.copyBufferToBuffer(lb.dcNorm!, 0, this.#log, next * 4, TB * 4);
+          next += TB;
+        }
+      }
+    }
+    this.gpu.device.queue.submit([enc.finish()]);
+    this.#pending.push({
+      at,
+      outputs: out?.count ?? 0,
+      probes: probes ? { layers: L, count: TB, lstm } : null,
+      optimizer: before,
+    });
+  }
+
+  /** Room for `n` floats in the readback log (grown on the GPU, keeping what is there). */
+  #reserveLog(enc: GPUCommandEncoder, n: number): number {
+    const at = this.#logUsed;
+    if ((at + n) * 4 > this.#log.size) {
+      const bigger = this.gpu.device.createBuffer({
+        label: "readback log",
+        size: Math.max(2 * this.#log.size, (at + n) * 4 + 4096),
+        usage: COPY_DST_SRC,
+      });
+      if (at > 0) enc.copyBufferToBuffer(this.#log, 0, bigger, 0, at * 4);
+      const old = this.#log;
+      this.#log = bigger;
+      queueMicrotask(() => old.destroy()); // after this encoder's submit
+    }
+    this.#logUsed = at + n;
+    return at;
+  }
+
+  /** Number of submitted steps not yet read back. */
+  get pendingSteps(): number {
+    return this.#pending.length;
+  }
+
+  /**
+   * Reads back every step submitted since the last read (one `mapAsync`), in order. Steps after a diverged one in the
+   * same group applied no update; the optimizer's GPU-side counters are set back to before the diverged step.
+   */
+  async readSteps(): Promise<TrainStepResult[]> {
+    this.#live();
+    const pending = this.#pending;
+    if (pending.length === 0) return [];
+    this.#pending = [];
+    const used = this.#logUsed;
+    this.#logUsed = 0;
+    const [all] = await readBuffers(this.gpu, [{ buffer: this.#log, offset: 0, count: used }]);
+    const results: TrainStepResult[] = [];
+    let rolledBack = false;
+    for (const p of pending) {
+      let at = p.at;
+      const flag = all[at + 3];
+      const r: TrainStepResult = {
+        loss: all[at],
+        gradNorm: all[at + 1],
+        diverged: flag === 1 ? "loss" : flag === 2 ? "gradient" : null,
+        outputs: null,
+        dhNorm: null,
+        dcNorm: null,
+      };
+      at += 4;
+      if (p.outputs > 0) {
+        r.outputs = all.slice(at, at + p.outputs);
+        at += p.outputs;
+      }
+      if (p.probes !== null) {
+        const { layers, count, lstm } = p.probes;
+        r.dhNorm = Array.from({ length: layers }, (_, l) => all.slice(at + l * count, at + (l + 1) * count));
+        at += layers * count;
+        if (lstm) r.dcNorm = Array.from({ length: layers }, (_, l) => all.slice(at + l * count, at + (l + 1) * count));
+      }
+      if (r.diverged !== null && !rolledBack) {
+        const o = p.optimizer;
+        o.state.steps = o.steps;
+        o.state.beta1Pow = o.beta1Pow;
+        o.state.beta2Pow = o.beta2Pow;
+        rolledBack = true;
+      }
+      results.push(r);
+    }
+    return results;
+  }
+
+  /**
+   * One training step, read back at once: `submitTrainStep` then `readSteps` (one `mapAsync`). Returns the step's
+   * loss and gradient norm (and outputs / probes when asked); a diverged step applied no update.
+   */
+  async trainStep(batch: Batch, opts: TrainStepOptions): Promise<TrainStepResult> {
+    if (this.#pending.length > 0) {
+      throw new Error("trainStep: steps submitted with submitTrainStep are still unread; call readSteps() first");
+    }
+    this.submitTrainStep(batch, opts);
+    return (await this.readSteps())[0];
+  }
+
+  /** Optimizer steps this model applied with `opt` on the GPU (the CPU optimizer's own counter is not used). */
+  optimizerSteps(opt: Optimizer): number {
+    return this.#optimizers.get(opt)?.steps ?? 0;
+  }
+
+  /** Frees every GPU buffer (and the device, when the model created it). */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const ws of this.#workspaces.values()) this.#destroyWorkspace(ws);
+    this.#workspaces.clear();
+    for (const p of this.#updatePrograms.values()) p.destroy();
+    for (const b of [this.params, this.grads, this.#stats, this.#normPartial, this.#lossU, this.#normU, this.#optU]) {
+      b.destroy();
+    }
+    for (const b of this.#wT) b.destroy();
+    for (const s of this.#optimizerStates) for (const b of s.buffers) b.destroy();
+    this.#log.destroy();
+    if (this.#ownsDevice) this.gpu.device.destroy();
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * What the CPU (`run_cell.ts`) and WebGPU (`run_cell_webgpu.ts`) cell runners share: the optimizer a cell's settings
+ * describe, the per-step bookkeeping of a training run (curve, stopping-rule window, gradient-flow checkpoints,
+ * evaluation points, progress) and its outcome, and the test set.
+ *
+ * @module
+ */
+
+import type { Adam as AdamT } from "../optim/adam.ts";
+import { Adam } from "../optim/adam.ts";
+import type { Optimizer } from "../optim/optimizer.ts";
+import { RMSProp } from "../optim/rmsprop.ts";
+import { SGD } from "../optim/sgd.ts";
+import type { Rng } from "../rng.ts";
+import type { Task, TaskBatch } from "../tasks/task.ts";
+import type { StepInfo, TrainResult } from "../train.ts";
+import type { CellProgress } from "./run_cell.ts";
+import type { GradientFlow, RunOutcome, TestMetrics } from "./results.ts";
+import type { Cell } from "./schema.ts";
+
+/** A cell's optimizer settings. */
+export type OptimizerSettings = NonNullable<Cell["training"]>["optimizer"];
+/** A cell's stopping rule. */
+export type StopRule = NonNullable<Cell["training"]>["stop"];
+
+/**
+ * The optimizer a cell's settings describe.
+ *
+ * @example
+ * ```ts
+ * import { makeOptimizer } from "./cell_training.ts";
+ * const opt = makeOptimizer({ name: "adam", lr: 1e-3 });
+ * ```
+ */
+export function makeOptimizer(o: OptimizerSettings): Optimizer {
+  switch (o.name) {
+    case "sgd":
+      return new SGD({ lr: o.lr, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay });
+    case "rmsprop":
+      return new RMSProp({
+        lr: o.lr,
+        alpha: o.alpha,
+        eps: o.eps,
+        momentum: o.momentum,
+        centered: o.centered,
+        weightDecay: o.weightDecay,
+      });
+    case "adam":
+    case "adamw":
+      return new Adam({
+        lr: o.lr,
+        betas: o.betas as ConstructorParameters<typeof AdamT>[0]["betas"],
+        eps: o.eps,
+        weightDecay: o.weightDecay,
+        decoupled: o.name === "adamw",
+      });
+  }
+}
+
+/**
+ * The last `size` training sequences: how many were correct and their mean loss (batch losses weighted by the batch
+ * size). Whole batches are dropped while the rest still covers the window.
+ *
+ * @example
+ * ```ts
+ * import { SequenceWindow } from "./cell_training.ts";
+ * const w = new SequenceWindow(64);
+ * w.push(32, 30, 0.1);
+ * w.push(32, 32, 0.05);
+ * w.full; // true: 64 sequences, accuracy 62/64, mean loss 0.075
+ * ```
+ */
+export class SequenceWindow {
+  #batches: { n: number; correct: number; loss: number }[] = [];
+  #n = 0;
+  #correct = 0;
+  #lossSum = 0;
+  constructor(readonly size: number) {}
+
+  /** Adds a batch of n sequences, `correct` of them right, with mean loss `loss`. */
+  push(n: number, correct: number, loss: number): void {
+    this.#batches.push({ n, correct, loss });
+    this.#n += n;
+    this.#correct += correct;
+    this.#lossSum += loss * n;
+    while (this.#batches.length > 1 && this.#n - this.#batches[0].n >= this.size) {
+      const old = this.#batches.shift()!;
+      this.#n -= old.n;
+      this.#correct -= old.correct;
+      this.#lossSum -= old.loss * old.n;
+    }
+  }
+  /** Whether the window holds at least `size` sequences. */
+  get full(): boolean {
+    return this.size > 0 && this.#n >= this.size;
+  }
+  get accuracy(): number {
+    return this.#correct / this.#n;
+  }
+  get loss(): number {
+    return this.#lossSum / this.#n;
+  }
+}
+
+/** The window the stopping rule judges (0 for rules without one). */
+export function windowSize(stop: StopRule): number {
+  return stop.kind === "st3" ? stop.lastN : stop.kind === "accuracy" || stop.kind === "loss" ? stop.window : 0;
+}
+
+/**
+ * Whether a window-based stopping rule is met (ST3: mean loss below β and every sequence correct; accuracy; loss).
+ * Rules without a window ("evaluate", "never") are judged elsewhere and return false here.
+ *
+ * @example
+ * ```ts
+ * import { SequenceWindow, solved } from "./cell_training.ts";
+ * const w = new SequenceWindow(2);
+ * w.push(2, 2, 0.001);
+ * solved({ kind: "st3", beta: 0.01, lastN: 2 }, w); // true
+ * ```
+ */
+export function solved(stop: StopRule, w: SequenceWindow): boolean {
+  switch (stop.kind) {
+    case "st3":
+      return w.loss < stop.beta && w.accuracy === 1;
+    case "accuracy":
+      return w.accuracy >= stop.threshold;
+    case "loss":
+      return w.loss <= stop.target;
+    case "evaluate":
+    case "never":
+      return false;
+  }
+}
+
+/**
+ * The test batches of a cell: `n` fresh sequences in batches of up to 256 drawn with `rng`, or, for a task whose
+ * paper fixes its sets (`evaluationSets`), all sequences of those sets.
+ *
+ * @example
+ * ```ts
+ * import { testBatches } from "./cell_training.ts";
+ * import { createTask } from "../tasks/registry.ts";
+ * import { Rng } from "../rng.ts";
+ * for (const batch of testBatches(createTask("latch", { T: 20 }), new Rng(0, 2), 512)) console.log(batch.B); // 256, 256
+ * ```
+ */
+export function* testBatches(task: Task, rng: Rng, n: number): Generator<TaskBatch> {
+  const fixed = task.evaluationSets?.();
+  if (fixed !== undefined) {
+    yield* fixed;
+    return;
+  }
+  for (let seen = 0; seen < n;) {
+    const batch = task.batch(rng, Math.min(256, n - seen));
+    seen += batch.B;
+    yield batch;
+  }
+}
+
+/**
+ * Accumulates test loss and criterion over batches.
+ *
+ * @example
+ * ```ts
+ * import { TestTally } from "./cell_training.ts";
+ * const tally = new TestTally();
+ * tally.add(0.1, new Uint8Array([1, 0]));
+ * tally.result(); // { sequences: 2, loss: 0.1, accuracy: 0.5, wrong: 1 }
+ * ```
+ */
+export class TestTally {
+  #lossSum = 0;
+  #correct = 0;
+  #seen = 0;
+  /** Adds a batch's mean loss and its per-sequence correctness. */
+  add(loss: number, ok: Uint8Array): void {
+    this.#lossSum += loss * ok.length;
+    for (let b = 0; b < ok.length; b++) this.#correct += ok[b];
+    this.#seen += ok.length;
+  }
+  result(): TestMetrics {
+    const n = this.#seen;
+    return { sequences: n, loss: this.#lossSum / n, accuracy: this.#correct / n, wrong: n - this.#correct };
+  }
+}
+
+/** What is due after a training step. */
+export interface StepDue {
+  /** Training sequences at which gradient flow is due now (checkpoints passed by this step). */
+  checkpoints: number[];
+  /** The stopping rule's evaluation on its sets is due now ("evaluate" rules). */
+  evaluate: boolean;
+  /** A window-based stopping rule is met. */
+  solved: boolean;
+}
+
+/**
+ * The bookkeeping of one cell's run: the outcome it builds (curve points every `logEvery` steps with loss, fraction
+ * correct and gradient norm; status; sequences to success), the stopping rule's window, the gradient-flow
+ * checkpoints and evaluation points, and progress reports about twice a second.
+ *
+ * @example
+ * ```ts
+ * import { CellRecorder } from "./cell_training.ts";
+ * // const rec = new CellRecorder(cell, task, onProgress);
+ * // train(model, { ..., onStep: (info) => { const due = rec.step(info); ...; return due.solved; } });
+ * // rec.finish(result); return rec.outcome;
+ * ```
+ */
+export class CellRecorder {
+  readonly outcome: RunOutcome;
+  readonly stop: StopRule;
+  readonly #task: Task;
+  readonly #logEvery: number;
+  readonly #maxSequences: number;
+  readonly #onProgress?: (p: CellProgress) => void;
+  readonly #window: SequenceWindow;
+  readonly #checkpoints: number[];
+  #nextEval: number;
+  #loss = 0;
+  #norm = 0;
+  #correct = 0;
+  #seqs = 0;
+  #steps = 0;
+  #lastReport = performance.now();
+
+  constructor(cell: Cell, task: Task, gradientFlow: GradientFlow[], onProgress?: (p: CellProgress) => void) {
+    const tr = cell.training;
+    this.#task = task;
+    this.stop = tr?.stop ?? { kind: "never" };
+    this.#logEvery = tr?.logEvery ?? 1;
+    this.#maxSequences = tr?.maxSequences ?? 0;
+    this.#onProgress = onProgress;
+    this.#window = new SequenceWindow(windowSize(this.stop));
+    this.#checkpoints = (cell.measure.gradientFlow?.at ?? []).filter((a): a is number => typeof a === "number")
+      .sort((a, b) => a - b);
+    this.#nextEval = this.stop.kind === "evaluate" ? this.stop.every : Infinity;
+    this.outcome = {
+      status: "measured",
+      steps: 0,
+      sequences: 0,
+      sequencesToSuccess: null,
+      curve: [],
+      gradientFlow,
+      test: null,
+      baseline: { description: task.baseline.description, loss: task.baseline.loss, accuracy: task.baseline.accuracy },
+      wallMs: 0,
+    };
+  }
+
+  /** Whether something is due once `sequences` training sequences have been seen (a checkpoint or an evaluation). */
+  eventDue(sequences: number): boolean {
+    return (this.#checkpoints.length > 0 && sequences >= this.#checkpoints[0]) || sequences >= this.#nextEval;
+  }
+
+  /** Records a training step (its outputs scored by the task's criterion) and says what is due. */
+  step(info: StepInfo): StepDue {
+    const batch = info.batch as TaskBatch;
+    const ok = this.#task.correct(info.outputs, batch);
+    let correct = 0;
+    for (let b = 0; b < ok.length; b++) correct += ok[b];
+    this.#window.push(batch.B, correct, info.loss);
+    this.#loss += info.loss;
+    this.#norm += info.gradNorm;
+    this.#correct += correct;
+    this.#seqs += batch.B;
+    this.#steps++;
+    if (info.step % this.#logEvery === 0) this.#point(info.step, info.sequences);
+    const checkpoints: number[] = [];
+    while (this.#checkpoints.length > 0 && info.sequences >= this.#checkpoints[0]) {
+      this.#checkpoints.shift();
+      checkpoints.push(info.sequences);
+    }
+    const now = performance.now();
+    if (this.#onProgress !== undefined && now - this.#lastReport > 500) {
+      this.#lastReport = now;
+      this.#onProgress({ sequences: info.sequences, maxSequences: this.#maxSequences, loss: info.loss });
+    }
+    let evaluate = false;
+    if (info.sequences >= this.#nextEval) {
+      evaluate = true;
+      while (this.#nextEval <= info.sequences) this.#nextEval += (this.stop as { every: number }).every;
+    }
+    return { checkpoints, evaluate, solved: this.#window.full && solved(this.stop, this.#window) };
+  }
+
+  #point(step: number, sequences: number): void {
+    if (this.#steps === 0) return;
+    this.outcome.curve.push({
+      step,
+      sequences,
+      loss: this.#loss / this.#steps,
+      accuracy: this.#correct / this.#seqs,
+      gradNorm: this.#norm / this.#steps,
+    });
+    this.#loss =
+      this.#norm =
+      this.#correct =
+      this.#seqs =
+      this.#steps =
+        0;
+  }
+
+  /** Closes the curve and sets the status from the training loop's result. */
+  finish(result: TrainResult): void {
+    this.#point(result.steps, result.sequences);
+    const o = this.outcome;
+    o.steps = result.steps;
+    o.sequences = result.sequences;
+    if (result.status === "diverged") {
+      o.status = "diverged";
+      o.diverged = { step: result.diverged!.step, what: result.diverged!.what };
+    } else if (result.status === "solved") {
+      o.status = "solved";
+      o.sequencesToSuccess = result.sequences;
+    } else {
+      o.status = this.stop.kind === "never" ? "trained" : "not-solved";
+    }
+  }
+}
+
+/** The sets an "evaluate" stopping rule is judged on: the task's fixed sets, or fresh sequences drawn once. */
+export function evaluationSets(cell: Cell, task: Task, rng: Rng): TaskBatch[] {
+  const stop = cell.training?.stop;
+  if (stop?.kind !== "evaluate") return [];
+  return task.evaluationSets?.() ?? [task.batch(rng, stop.sequences)];
+}
