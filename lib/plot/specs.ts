@@ -27,7 +27,7 @@ import {
   type SuccessStat,
 } from "./analysis.ts";
 import type { CurveRow, FlowRow, SummaryRow } from "./data.ts";
-import { FLOAT32_MAX, FLOAT32_TINY, log10, median, pow10 } from "./stats.ts";
+import { FLOAT32_MAX, FLOAT32_MIN_NORMAL, log10, median, pow10 } from "./stats.ts";
 
 /** A vega-lite (v5) specification, as plain JSON. */
 export type VlSpec = Record<string, unknown>;
@@ -97,17 +97,19 @@ interface FlowDatum {
 }
 
 /**
- * Splits aggregated points into plottable ones and counts of those a log axis cannot show. A band edge that
- * underflowed (0) or overflowed (∞) is set to null: the band is left out there, the line is kept.
+ * Splits aggregated points into plottable ones and counts of those a log axis cannot show truthfully: norms below
+ * float32's normal range (1.2e-38: subnormal, where a product of gradients sticks at the smallest values instead of
+ * decaying, or 0) and overflowed ones (∞). A band edge out of range is set to null: the band is left out there, the
+ * line is kept.
  */
 function plottable(points: FlowPoint[]) {
   let underflow = 0, overflow = 0, bandCut = 0;
   const keep: (Omit<FlowPoint, "q25" | "q75"> & { q25: number | null; q75: number | null })[] = [];
   for (const p of points) {
-    if (p.median === 0) underflow++;
+    if (p.median < FLOAT32_MIN_NORMAL) underflow++;
     else if (!Number.isFinite(p.median)) overflow++;
     else {
-      const q25 = p.q25 > 0 ? p.q25 : null, q75 = Number.isFinite(p.q75) ? p.q75 : null;
+      const q25 = p.q25 >= FLOAT32_MIN_NORMAL ? p.q25 : null, q75 = Number.isFinite(p.q75) ? p.q75 : null;
       if (q25 === null || q75 === null) bandCut++;
       keep.push({ ...p, q25, q75 });
     }
@@ -256,10 +258,12 @@ export function gradientFlowSpec(rows: readonly FlowRow[], opts: GradientFlowSpe
     );
   }
   const dropped: string[] = [];
-  if (underflow) dropped.push(`${plural(underflow, "point")} whose norm underflowed to 0 in float32`);
+  if (underflow) {
+    dropped.push(`${plural(underflow, "point")} whose norm fell below float32's normal range (1.2e-38) or to 0`);
+  }
   if (overflow) dropped.push(`${plural(overflow, "point")} that overflowed float32 (∞)`);
   if (dropped.length) subtitle.push(`Left out (a log axis cannot show them): ${dropped.join("; ")}.`);
-  if (bandCut) subtitle.push(`The band stops where a quartile underflowed to 0 (or overflowed) in float32.`);
+  if (bandCut) subtitle.push(`The band stops where a quartile left float32's normal range.`);
   const color = {
     field: "series",
     type: "nominal",
@@ -373,12 +377,12 @@ export function flowHeatmapSpec(rows: readonly FlowRow[], opts: FlowHeatmapOptio
   const maxBins = opts.maxBins ?? 50;
   // one bin width for every row (steps of the longest row / maxBins), so cells line up across lengths
   const binWidth = Math.max(1, Math.ceil(Math.max(0, ...points.map((p) => p.T)) / maxBins));
-  const LO = log10(FLOAT32_TINY), HI = log10(FLOAT32_MAX);
+  const LO = log10(FLOAT32_MIN_NORMAL), HI = log10(FLOAT32_MAX);
   let underflow = 0, overflow = 0;
   const bins = new Map<string, { series: string; T: number; t0: number; t1: number; sum: number; n: number }>();
   for (const p of points) {
     let v: number;
-    if (p.median === 0) {
+    if (p.median < FLOAT32_MIN_NORMAL) {
       v = LO;
       underflow++;
     } else if (!Number.isFinite(p.median)) {
@@ -414,7 +418,7 @@ export function flowHeatmapSpec(rows: readonly FlowRow[], opts: FlowHeatmapOptio
     `White at ${mid.toFixed(1)} (the typical value at the loss step): blue has vanished, orange has grown.`,
   ];
   const notes: string[] = [];
-  if (underflow) notes.push(`${plural(underflow, "point")} that underflowed to 0 in float32 drawn at −45`);
+  if (underflow) notes.push(`${plural(underflow, "point")} below float32's normal range (or 0) drawn at −38`);
   if (overflow) notes.push(`${plural(overflow, "point")} that overflowed (∞) drawn at 38.5`);
   if (notes.length) subtitle.push(`Clipped to float32's range: ${notes.join("; ")}.`);
   const atText = at === "init" ? "at initialisation" : at === "end" ? "after training" : `after ${at} sequences`;
