@@ -5,6 +5,8 @@
  * Axes are dotted paths into the cell configuration (`task.params.T`, `model.init.forgetBias`,
  * `training.optimizer.lr`, ...) or one of the aliases in `AXIS_ALIASES` (`seqLen`, `seed`, `lr`, `rho`, ...).
  * Order: variants outermost, then axes in the order written; a paired group takes the place of its first axis.
+ * A cell's configuration is the experiment's, then its variant's, then (with `--quick`) the quick profile's, then
+ * its axis values.
  *
  * @module
  */
@@ -70,12 +72,19 @@ export interface ExpandOptions {
 export function expandSweep(experiment: unknown, opts: ExpandOptions = {}): SweepCell[] {
   const source = opts.source ?? "experiment";
   let raw = experiment;
+  // The quick profile's settings also override the variants' (a variant's own budget must not defeat --quick):
+  // they are merged into the experiment, and again into every cell after its variant.
+  let quickCell: Record<string, unknown> = {};
   if (opts.quick) {
     const quick = (experiment as { quick?: unknown })?.quick;
     if (quick === undefined) {
       throw new ExperimentError(source, ["quick: missing: every experiment needs a quick profile"]);
     }
     raw = deepMerge(experiment, quick);
+    const { task, model, training, measure, seed } = quick as Record<string, unknown>;
+    quickCell = Object.fromEntries(
+      Object.entries({ task, model, training, measure, seed }).filter(([, v]) => v !== undefined),
+    );
   }
   const { quick: _quick, ...rest } = raw as Record<string, unknown>;
   const exp = check(ExperimentSpec, rest, source) as ResolvedExperiment;
@@ -128,7 +137,7 @@ export function expandSweep(experiment: unknown, opts: ExpandOptions = {}): Swee
   );
   for (const [variant, overrides] of variants) {
     for (const combo of combos) {
-      let cfg = deepMerge(base, overrides) as Record<string, unknown>;
+      let cfg = deepMerge(deepMerge(base, overrides), quickCell) as Record<string, unknown>;
       cfg.variant = variant;
       const axes: Record<string, unknown> = {};
       for (const [name, value] of combo.flat() as [string, unknown][]) {

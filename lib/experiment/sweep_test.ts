@@ -145,9 +145,16 @@ describe("expansion", () => {
     });
     assert.deepEqual(cells[0].config.model.init.recurrentWeights, { spectralRadius: 0.5 });
   });
-  it("applies the quick profile by deep merge (arrays replace)", () => {
+  it("applies the quick profile by deep merge (arrays replace), over the variants' settings too", () => {
     const cells = expandSweep({ ...base, sweep: { axes: { seed: [0, 1, 2, 3] } } }, { quick: true });
     assert.equal(cells.length, 1);
+    const exp = {
+      ...base,
+      sweep: { variants: { big: { training: { maxSequences: 500_000 } } } },
+      quick: { training: { maxSequences: 100 } },
+    };
+    assert.equal(expandSweep(exp)[0].config.training!.maxSequences, 500_000);
+    assert.equal(expandSweep(exp, { quick: true })[0].config.training!.maxSequences, 100);
   });
   it("hashes canonical configurations: stable, order-independent, distinct per cell", () => {
     assert.equal(canonicalJson({ b: 1, a: { d: [1, 2], c: undefined } }), '{"a":{"d":[1,2]},"b":1}');
