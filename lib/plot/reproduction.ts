@@ -23,6 +23,7 @@ import longLag from "../../experiments/long_lag.ts";
 import longLagDistractors from "../../experiments/long_lag_distractors.ts";
 import multiplication from "../../experiments/multiplication.ts";
 import temporalOrder from "../../experiments/temporal_order.ts";
+import temporalOrderPascanu from "../../experiments/temporal_order_pascanu.json" with { type: "json" };
 import { axisName, cellSucceeded, LENGTH_AXES, successCriterion } from "./analysis.ts";
 import type { ResultSet, SummaryRow } from "./data.ts";
 import { median } from "./stats.ts";
@@ -125,6 +126,14 @@ export const EXPERIMENTS: readonly ShippedExperiment[] = [
     experiment: longLagDistractors,
     kind: "reproduction",
     match: (p, c) => num(c["task.params.q"]) === p.q && num(c["task.params.p"]) === p.p,
+  },
+  {
+    name: "temporal-order-pascanu",
+    file: "experiments/temporal_order_pascanu.json",
+    experiment: temporalOrderPascanu as Experiment,
+    kind: "reproduction",
+    // the published row covers lengths 50-200 for the tanh RNN with clipping: our "rnn-clip" cells at every T
+    match: (_p, c) => v(c) === "rnn-clip",
   },
   {
     name: "multiplication",
