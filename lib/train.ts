@@ -124,40 +124,9 @@ export interface TrainResult {
  * ```
  */
 export function train(model: Model, opts: TrainOptions): TrainResult {
-  const maxSteps = opts.maxSteps ?? Infinity, maxSequences = opts.maxSequences ?? Infinity;
-  if (maxSteps === Infinity && maxSequences === Infinity) {
-    throw new RangeError("train: give a budget, maxSteps or maxSequences");
-  }
-  for (const [field, v] of [["maxSteps", opts.maxSteps], ["maxSequences", opts.maxSequences]] as const) {
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
-      throw new RangeError(`train: ${field} = ${v}, expected a positive integer`);
-    }
-  }
-  const logEvery = opts.logEvery ?? 100;
-  if (!(Number.isInteger(logEvery) && logEvery > 0)) {
-    throw new RangeError(`train: logEvery = ${logEvery}, expected a positive integer`);
-  }
-  const start = performance.now();
-  const history: LogRecord[] = [];
-  let step = 0, sequences = 0, lossSum = 0, normSum = 0, pending = 0, lastMetric: number | undefined;
-  let status: TrainStatus = "budget", diverged: TrainResult["diverged"];
-  const log = () => {
-    if (pending === 0) return;
-    const record: LogRecord = {
-      step,
-      sequences,
-      loss: lossSum / pending,
-      gradNorm: normSum / pending,
-      elapsedMs: performance.now() - start,
-    };
-    if (lastMetric !== undefined) record.metric = lastMetric;
-    history.push(record);
-    opts.onLog?.(record);
-    lossSum = normSum = pending = 0;
-    return record;
-  };
-  while (step < maxSteps && sequences < maxSequences) {
-    const batch = opts.batches(step);
+  const run = new TrainingRun("train", opts);
+  while (run.withinBudget()) {
+    const batch = opts.batches(run.step);
     const y = model.forward(batch.x, batch.T, batch.B);
     const dy = model.outputGrad();
     const loss = lossAndGradient(
@@ -170,39 +139,151 @@ export function train(model: Model, opts: TrainOptions): TrainResult {
       dy,
     );
     if (!Number.isFinite(loss)) {
-      (status = "diverged", diverged = { step: step + 1, what: "loss" });
+      run.diverge("loss");
       break;
     }
     model.zeroGrad();
     model.backward(dy, { truncate: opts.truncate });
     const norm = opts.clipNorm !== undefined ? clipGradNorm(model.grads, opts.clipNorm) : gradNorm(model.grads);
     if (!Number.isFinite(norm)) {
-      (status = "diverged", diverged = { step: step + 1, what: "gradient" });
+      run.diverge("gradient");
       break;
     }
     if (opts.clipValue !== undefined) clipGradValue(model.grads, opts.clipValue);
     opts.optimizer.step(model.params, model.grads);
-    step++;
-    sequences += batch.B;
-    lossSum += loss;
-    normSum += norm;
-    pending++;
-    const info: StepInfo = { step, sequences, loss, gradNorm: norm, outputs: y, batch };
-    if (opts.metric !== undefined) lastMetric = opts.metric(info);
+    const info = run.stepTaken(batch, loss, norm, y);
     if (opts.onStep?.(info) === true) {
-      status = "solved";
+      run.solve();
       break;
     }
-    if (step % logEvery === 0) {
-      const record = log()!;
-      if (opts.targetLoss !== undefined && record.loss <= opts.targetLoss) {
-        status = "target-loss";
-        break;
+    if (run.logIfDue()) break;
+  }
+  return run.finish();
+}
+
+/**
+ * The bookkeeping of a training loop, shared by `train` and the WebGPU loop (`trainWebGpu`): the budget, step and
+ * sequence counts, the log records (means since the previous record), the user metric, the target loss, and the
+ * outcome. The loop itself does the work and tells it what happened.
+ *
+ * @example
+ * ```ts
+ * import { TrainingRun } from "./train.ts";
+ * const run = new TrainingRun("demo", { maxSteps: 2, logEvery: 1 });
+ * while (run.withinBudget()) {
+ *   run.stepTaken({ x: [], T: 1, B: 4, target: [] }, 0.5, 1, new Float32Array(0));
+ *   if (run.logIfDue()) break;
+ * }
+ * run.finish(); // { status: "budget", steps: 2, sequences: 8, history: [2 records], ... }
+ * ```
+ */
+export class TrainingRun {
+  /** Steps taken. */
+  step = 0;
+  /** Training sequences seen. */
+  sequences = 0;
+  readonly maxSteps: number;
+  readonly maxSequences: number;
+  readonly logEvery: number;
+  readonly #opts: Pick<TrainOptions, "metric" | "onLog" | "targetLoss">;
+  readonly #start = performance.now();
+  readonly #history: LogRecord[] = [];
+  #lossSum = 0;
+  #normSum = 0;
+  #pending = 0;
+  #lastMetric: number | undefined;
+  #status: TrainStatus = "budget";
+  #diverged: TrainResult["diverged"];
+
+  /** Validates the budget and interval options; `who` names the loop in error messages. */
+  constructor(
+    who: string,
+    opts: Pick<TrainOptions, "maxSteps" | "maxSequences" | "logEvery" | "metric" | "onLog" | "targetLoss">,
+  ) {
+    this.maxSteps = opts.maxSteps ?? Infinity;
+    this.maxSequences = opts.maxSequences ?? Infinity;
+    if (this.maxSteps === Infinity && this.maxSequences === Infinity) {
+      throw new RangeError(`${who}: give a budget, maxSteps or maxSequences`);
+    }
+    for (const [field, v] of [["maxSteps", opts.maxSteps], ["maxSequences", opts.maxSequences]] as const) {
+      if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
+        throw new RangeError(`${who}: ${field} = ${v}, expected a positive integer`);
       }
     }
+    this.logEvery = opts.logEvery ?? 100;
+    if (!(Number.isInteger(this.logEvery) && this.logEvery > 0)) {
+      throw new RangeError(`${who}: logEvery = ${this.logEvery}, expected a positive integer`);
+    }
+    this.#opts = opts;
   }
-  log();
-  return { status, steps: step, sequences, history, diverged, elapsedMs: performance.now() - start };
+
+  /** Whether another step fits in the budget. */
+  withinBudget(): boolean {
+    return this.step < this.maxSteps && this.sequences < this.maxSequences;
+  }
+
+  /** Records a step that was applied, and computes the user metric; returns what `onStep` gets. */
+  stepTaken(batch: Batch, loss: number, gradNorm: number, outputs: Arr): StepInfo {
+    this.step++;
+    this.sequences += batch.B;
+    this.#lossSum += loss;
+    this.#normSum += gradNorm;
+    this.#pending++;
+    const info: StepInfo = { step: this.step, sequences: this.sequences, loss, gradNorm, outputs, batch };
+    if (this.#opts.metric !== undefined) this.#lastMetric = this.#opts.metric(info);
+    return info;
+  }
+
+  /** The next step's loss or gradient was not finite: the run ends as diverged (no update was applied). */
+  diverge(what: "loss" | "gradient"): void {
+    this.#status = "diverged";
+    this.#diverged = { step: this.step + 1, what };
+  }
+
+  /** The success criterion was met. */
+  solve(): void {
+    this.#status = "solved";
+  }
+
+  /** Writes a log record when the step ends an interval; returns true when it reached the target loss (stop). */
+  logIfDue(): boolean {
+    if (this.step % this.logEvery !== 0) return false;
+    const record = this.#log()!;
+    if (this.#opts.targetLoss !== undefined && record.loss <= this.#opts.targetLoss) {
+      this.#status = "target-loss";
+      return true;
+    }
+    return false;
+  }
+
+  #log(): LogRecord | undefined {
+    if (this.#pending === 0) return undefined;
+    const record: LogRecord = {
+      step: this.step,
+      sequences: this.sequences,
+      loss: this.#lossSum / this.#pending,
+      gradNorm: this.#normSum / this.#pending,
+      elapsedMs: performance.now() - this.#start,
+    };
+    if (this.#lastMetric !== undefined) record.metric = this.#lastMetric;
+    this.#history.push(record);
+    this.#opts.onLog?.(record);
+    this.#lossSum = this.#normSum = this.#pending = 0;
+    return record;
+  }
+
+  /** Logs what is pending and returns the outcome. */
+  finish(): TrainResult {
+    this.#log();
+    return {
+      status: this.#status,
+      steps: this.step,
+      sequences: this.sequences,
+      history: this.#history,
+      diverged: this.#diverged,
+      elapsedMs: performance.now() - this.#start,
+    };
+  }
 }
 
 /**

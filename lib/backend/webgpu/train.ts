@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { Batch, LogRecord, StepInfo, TrainOptions, TrainResult, TrainStatus } from "../../train.ts";
+import { type Batch, type StepInfo, TrainingRun, type TrainOptions, type TrainResult } from "../../train.ts";
 import type { TrainStepResult, WebGpuModel } from "./model.ts";
 
 /** Options of `trainWebGpu`: those of `train`, an `onStep` that may be async, and the readback policy. */
@@ -64,44 +64,13 @@ const EMPTY = new Float32Array(0);
  * ```
  */
 export async function trainWebGpu(model: WebGpuModel, opts: WebGpuTrainOptions): Promise<TrainResult> {
-  const maxSteps = opts.maxSteps ?? Infinity, maxSequences = opts.maxSequences ?? Infinity;
-  if (maxSteps === Infinity && maxSequences === Infinity) {
-    throw new RangeError("trainWebGpu: give a budget, maxSteps or maxSequences");
-  }
-  for (const [field, v] of [["maxSteps", opts.maxSteps], ["maxSequences", opts.maxSequences]] as const) {
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
-      throw new RangeError(`trainWebGpu: ${field} = ${v}, expected a positive integer`);
-    }
-  }
-  const logEvery = opts.logEvery ?? 100;
-  if (!(Number.isInteger(logEvery) && logEvery > 0)) {
-    throw new RangeError(`trainWebGpu: logEvery = ${logEvery}, expected a positive integer`);
-  }
+  const run = new TrainingRun("trainWebGpu", opts);
   const readEvery = opts.readEvery ?? (opts.onStep !== undefined ? 1 : 32);
   if (!(Number.isInteger(readEvery) && readEvery > 0)) {
     throw new RangeError(`trainWebGpu: readEvery = ${readEvery}, expected a positive integer`);
   }
   const readOutputs = opts.readOutputs ?? (opts.onStep !== undefined || opts.metric !== undefined);
   if (model.pendingSteps > 0) await model.readSteps(); // someone else's unread steps: not ours to report
-  const start = performance.now();
-  const history: LogRecord[] = [];
-  let step = 0, sequences = 0, lossSum = 0, normSum = 0, pending = 0, lastMetric: number | undefined;
-  let status: TrainStatus = "budget", diverged: TrainResult["diverged"];
-  const log = () => {
-    if (pending === 0) return;
-    const record: LogRecord = {
-      step,
-      sequences,
-      loss: lossSum / pending,
-      gradNorm: normSum / pending,
-      elapsedMs: performance.now() - start,
-    };
-    if (lastMetric !== undefined) record.metric = lastMetric;
-    history.push(record);
-    opts.onLog?.(record);
-    lossSum = normSum = pending = 0;
-    return record;
-  };
   const stepOptions = {
     loss: opts.loss,
     optimizer: opts.optimizer,
@@ -112,11 +81,11 @@ export async function trainWebGpu(model: WebGpuModel, opts: WebGpuTrainOptions):
     readOutputs,
   };
   let done = false;
-  while (!done && step < maxSteps && sequences < maxSequences) {
+  while (!done && run.withinBudget()) {
     // Submit a group of steps (the budget is counted on submitted steps, as train() counts taken ones).
     const group: Batch[] = [];
-    let subSteps = step, subSequences = sequences;
-    while (subSteps < maxSteps && subSequences < maxSequences) {
+    let subSteps = run.step, subSequences = run.sequences;
+    while (subSteps < run.maxSteps && subSequences < run.maxSequences) {
       const batch = opts.batches(subSteps);
       model.submitTrainStep(batch, stepOptions);
       group.push(batch);
@@ -124,46 +93,28 @@ export async function trainWebGpu(model: WebGpuModel, opts: WebGpuTrainOptions):
       subSequences += batch.B;
       if (group.length >= readEvery) break;
       if (opts.readAfter?.(subSteps, subSequences)) break;
-      if (opts.targetLoss !== undefined && subSteps % logEvery === 0) break;
+      if (opts.targetLoss !== undefined && subSteps % run.logEvery === 0) break;
     }
     const results = await model.readSteps();
     for (let i = 0; i < results.length; i++) {
-      const r = results[i], batch = group[i];
+      const r = results[i];
       if (r.diverged !== null) {
-        (status = "diverged", diverged = { step: step + 1, what: r.diverged });
+        run.diverge(r.diverged);
         done = true;
         break;
       }
-      step++;
-      sequences += batch.B;
-      lossSum += r.loss;
-      normSum += r.gradNorm;
-      pending++;
-      opts.onResult?.(step, r);
-      const info: StepInfo = {
-        step,
-        sequences,
-        loss: r.loss,
-        gradNorm: r.gradNorm,
-        outputs: r.outputs ?? EMPTY,
-        batch,
-      };
-      if (opts.metric !== undefined) lastMetric = opts.metric(info);
+      opts.onResult?.(run.step + 1, r);
+      const info = run.stepTaken(group[i], r.loss, r.gradNorm, r.outputs ?? EMPTY);
       if ((await opts.onStep?.(info)) === true) {
-        status = "solved";
+        run.solve();
         done = true;
         break;
       }
-      if (step % logEvery === 0) {
-        const record = log()!;
-        if (opts.targetLoss !== undefined && record.loss <= opts.targetLoss) {
-          status = "target-loss";
-          done = true;
-          break;
-        }
+      if (run.logIfDue()) {
+        done = true;
+        break;
       }
     }
   }
-  log();
-  return { status, steps: step, sequences, history, diverged, elapsedMs: performance.now() - start };
+  return run.finish();
 }
