@@ -20,6 +20,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { Adam, type CellType, Model, mseLoss, Rng, type WasmKernels } from "../lib/mod.ts";
 import { loadTfjsPeers, type Peer, type PeerResult } from "./peers/tfjs.ts";
+import { fmtMs, makeBatch, table } from "./common.ts";
 import { measure, type MeasureOptions, sleep, type Timing } from "./timing.ts";
 
 interface Config {
@@ -194,29 +195,7 @@ async function runOurs(
   }
 }
 
-/** The fixed random batch of a case: x (T, B, I) time-major for ours, the same values (B, T, I) for tfjs. */
-function makeBatch(cfg: Config) {
-  const { I, B, T } = cfg, rng = new Rng(12345);
-  const x = rng.fillUniform(new Float32Array(T * B * I), -1, 1);
-  const target = rng.fillUniform(new Float32Array(B), -1, 1);
-  const xBatchFirst = new Float32Array(T * B * I);
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < I; i++) xBatchFirst[(b * T + t) * I + i] = x[(t * B + b) * I + i];
-    }
-  }
-  return { x, target, xBatchFirst };
-}
-
 // ---------------------------------------------------------------------------------------------------- reporting
-
-function fmtMs(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return "—";
-  if (ms < 1) return ms.toFixed(3);
-  if (ms < 10) return ms.toFixed(2);
-  if (ms < 1000) return ms.toFixed(1);
-  return ms.toFixed(0);
-}
 
 function fmtBytes(n: number): string {
   return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
@@ -239,12 +218,6 @@ function ratioCell(c: CaseResult, peer: string): string {
   if (r.status === "over-budget") return `~${(r.step.warmup.firstMs / ours).toFixed(0)}×`;
   const x = r.step.ms! / ours;
   return `${x < 10 ? x.toFixed(1) : x.toFixed(0)}×`;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const width = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
-  const line = (r: string[]) => r.map((s, j) => (j < 2 ? s.padEnd(width[j]) : s.padStart(width[j]))).join("  ");
-  return [line(header), width.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
 function report(results: CaseResult[], peerNames: string[]): string {

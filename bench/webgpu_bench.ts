@@ -25,6 +25,7 @@ import { requestWebGpuDevice, type WebGpuContext } from "../lib/backend/webgpu/d
 import { type RecurrenceMode, WebGpuModel } from "../lib/backend/webgpu/model.ts";
 import type { Peer, PeerResult } from "./peers/tfjs.ts";
 import { loadTfjsWebGpuPeer } from "./peers/tfjs_webgpu.ts";
+import { fmtMs, makeBatch, table } from "./common.ts";
 import { measure, type MeasureOptions, type Timing } from "./timing.ts";
 
 /** A benchmark config (the same as train_step_bench.ts's). */
@@ -74,38 +75,10 @@ interface WebGpuCase {
   peers: Record<string, PeerResult | { status: "unavailable"; reason: string } | { status: "error"; reason: string }>;
 }
 
-function fmtMs(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return "—";
-  if (ms < 1) return ms.toFixed(3);
-  if (ms < 10) return ms.toFixed(2);
-  if (ms < 1000) return ms.toFixed(1);
-  return ms.toFixed(0);
-}
-
 function timingCell(t: Timing | null, per = 1): string {
   if (t === null) return "not timed";
   if (t.ms === null) return `over budget (~${fmtMs(t.warmup.firstMs / per)})`;
   return fmtMs(t.ms / per);
-}
-
-function table(header: string[], rows: string[][]): string {
-  const width = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
-  const line = (r: string[]) => r.map((s, j) => (j < 3 ? s.padEnd(width[j]) : s.padStart(width[j]))).join("  ");
-  return [line(header), width.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
-
-/** The fixed batch of a config, as train_step_bench.ts makes it (Rng(12345), uniform in [-1, 1]). */
-function makeBatch(cfg: BenchConfig) {
-  const { I, B, T } = cfg, rng = new Rng(12345);
-  const x = rng.fillUniform(new Float32Array(T * B * I), -1, 1);
-  const target = rng.fillUniform(new Float32Array(B), -1, 1);
-  const xBatchFirst = new Float32Array(T * B * I);
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < I; i++) xBatchFirst[(b * T + t) * I + i] = x[(t * B + b) * I + i];
-    }
-  }
-  return { x, target, xBatchFirst };
 }
 
 async function runOurs(
@@ -201,6 +174,7 @@ function report(results: WebGpuCase[], peerNames: string[], device: string): str
       ...peerNames.map((p) => `× ${p}`),
     ],
     rows,
+    3,
   ));
   out.push(
     "config (I,H,B,T); ours step: trainStep, one readback per step (as trainOnBatch); " +
