@@ -18,7 +18,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { Adam, type CellType, Model, mseLoss, Rng, type WasmKernels } from "../lib/mod.ts";
+import { Adam, type CellType, Model, mseLoss, type WasmKernels } from "../lib/mod.ts";
 import { loadTfjsPeers, type Peer, type PeerResult } from "./peers/tfjs.ts";
 import { fmtMs, makeBatch, table } from "./common.ts";
 import { measure, type MeasureOptions, sleep, type Timing } from "./timing.ts";

@@ -19,7 +19,7 @@
 
 import { writeFileSync } from "node:fs";
 import process from "node:process";
-import { type CellType, Rng } from "../lib/mod.ts";
+import { type CellType } from "../lib/mod.ts";
 import { Adam } from "../lib/optim/adam.ts";
 import { requestWebGpuDevice, type WebGpuContext } from "../lib/backend/webgpu/device.ts";
 import { type RecurrenceMode, WebGpuModel } from "../lib/backend/webgpu/model.ts";
