@@ -1,7 +1,9 @@
 /**
  * Executes the notebooks (`notebooks/*.ipynb`, Deno kernel) headless with Jupyter's nbconvert, in place (the
  * default: the committed notebooks then carry fresh outputs) or into another folder (`--out DIR`, as CI does, so
- * that the committed files are not rewritten). Fails if a cell throws.
+ * that the committed files are not rewritten). Fails if a cell throws, or if an output was lost: every output the
+ * plotting helpers display carries a running number (see `display.ts` for the kernel race this guards against), and
+ * a gap in those numbers means nbconvert dropped an output; the notebook is then run once more before failing.
  *
  * Usage: `deno task notebooks [--out DIR] [--timeout SECONDS] [name.ipynb ...]`
  *
@@ -15,10 +17,11 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import process from "node:process";
 import { REPO_ROOT } from "./data.ts";
+import { DISPLAY_SEQ_KEY } from "./display.ts";
 
 /** The folder of the shipped notebooks. */
 export const NOTEBOOK_DIR: string = join(REPO_ROOT, "notebooks");
@@ -42,6 +45,35 @@ function hasDenoKernel(): boolean {
   if (r.status !== 0) return false;
   const paths = JSON.parse(r.stdout) as { data: string[] };
   return paths.data.some((d) => existsSync(join(d, "kernels", "deno", "kernel.json")));
+}
+
+interface NotebookJson {
+  cells: { cell_type: string; outputs?: { metadata?: Record<string, { display?: number }> }[] }[];
+}
+
+/**
+ * The outputs a kernel lost: the running numbers (see `display.ts`) missing between 1 and the last one present,
+ * as "display n (before cell k)" lines, k counting every cell from 1. Empty when none is missing.
+ *
+ * @example
+ * ```ts
+ * import { lostDisplays } from "./notebooks.ts";
+ * const out = (n: number) => ({ metadata: { "lstm-lab": { display: n } } });
+ * lostDisplays({ cells: [{ cell_type: "code", outputs: [out(1), out(3)] }] }); // ["display 2 (before cell 1)"]
+ * ```
+ */
+export function lostDisplays(nb: NotebookJson): string[] {
+  const lost: string[] = [];
+  let expected = 1;
+  nb.cells.forEach((cell, k) => {
+    for (const o of cell.outputs ?? []) {
+      const n = o.metadata?.[DISPLAY_SEQ_KEY]?.display;
+      if (n === undefined) continue;
+      for (; expected < n; expected++) lost.push(`display ${expected} (before cell ${k + 1})`);
+      expected = n + 1;
+    }
+  });
+  return lost;
 }
 
 /** Options of `runNotebooks`. */
@@ -89,14 +121,22 @@ export function runNotebooks(
       ...(opts.outDir === undefined ? ["--inplace"] : ["--output-dir", resolve(opts.outDir)]),
       file,
     ];
+    const written = opts.outDir === undefined ? file : join(resolve(opts.outDir), basename(file));
     const t0 = performance.now();
-    const r = spawnSync("jupyter", args, {
-      stdio: ["ignore", "inherit", "inherit"],
-      env: { ...process.env, NO_COLOR: "1" },
-    });
+    let ok = false;
+    for (let attempt = 1; attempt <= 2 && !ok; attempt++) {
+      const r = spawnSync("jupyter", args, {
+        stdio: ["ignore", "inherit", "inherit"],
+        env: { ...process.env, NO_COLOR: "1" },
+      });
+      if (r.status !== 0) break; // a cell threw: no point in running it again
+      const lost = lostDisplays(JSON.parse(readFileSync(written, "utf8")) as NotebookJson);
+      ok = lost.length === 0;
+      if (!ok) console.error(`notebooks: ${file}: the kernel lost ${lost.join(", ")} (attempt ${attempt} of 2)`);
+    }
     const seconds = (performance.now() - t0) / 1000;
-    out.push({ file, ok: r.status === 0, seconds });
-    console.error(`notebooks: ${file} ${r.status === 0 ? "ok" : "FAILED"} in ${seconds.toFixed(1)} s`);
+    out.push({ file, ok, seconds });
+    console.error(`notebooks: ${file} ${ok ? "ok" : "FAILED"} in ${seconds.toFixed(1)} s`);
   }
   return out;
 }

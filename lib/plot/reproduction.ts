@@ -200,6 +200,7 @@ function humanize(key: string): string {
  * ```ts
  * import { formatValue } from "./reproduction.ts";
  * formatValue(853000); // "853,000"
+ * formatValue(20590.5); // "20,591"
  * formatValue(null); // "—"
  * ```
  */
@@ -207,7 +208,9 @@ export function formatValue(x: unknown): string {
   if (x === null || x === undefined) return "—";
   if (typeof x === "number") {
     if (!Number.isFinite(x)) return String(x);
-    return Number.isInteger(x) ? x.toLocaleString("en-US") : String(Number(x.toPrecision(4)));
+    // counts (and medians of counts, e.g. 20,590.5) as integers with separators; small fractions to 4 digits
+    if (Number.isInteger(x) || Math.abs(x) >= 1000) return Math.round(x).toLocaleString("en-US");
+    return String(Number(x.toPrecision(4)));
   }
   return String(x);
 }
@@ -248,9 +251,20 @@ function groupStats(cells: SummaryRow[]) {
 }
 
 /** Groups cells by variant and by the length axes the published row does not fix. */
-function groupCells(cells: SummaryRow[], published: PublishedRow | null) {
+function groupCells(cells: SummaryRow[], published: PublishedRow | null, variantOrder: string[]) {
+  // lines in reading order: variants as the experiment file declares them, then by length (T = 50 before T = 100)
+  const variantRank = new Map(variantOrder.map((name, i) => [name, i]));
+  for (const c of cells) if (!variantRank.has(v(c))) variantRank.set(v(c), variantRank.size);
+  const byLength = (c: SummaryRow) => LENGTH_AXES.map((col) => (typeof c[col] === "number" ? c[col] as number : 0));
+  const ordered = [...cells].sort((a, b) => {
+    const rank = variantRank.get(v(a))! - variantRank.get(v(b))!;
+    if (rank !== 0) return rank;
+    const la = byLength(a), lb = byLength(b);
+    for (let i = 0; i < la.length; i++) if (la[i] !== lb[i]) return la[i] - lb[i];
+    return 0;
+  });
   const groups = new Map<string, { label: string; cells: SummaryRow[] }>();
-  for (const c of cells) {
+  for (const c of ordered) {
     const parts = [v(c)];
     for (const col of LENGTH_AXES) {
       const name = axisName(col);
@@ -293,6 +307,7 @@ export function reproductionRows(
     ? "—"
     : `${results.profile}${results.state === "partial" ? `, partial (${results.finished} cells)` : ""}`;
   const cells = (results?.summary ?? []).filter((c) => c.status !== "measured");
+  const variantOrder = Object.keys((exp?.experiment.sweep as { variants?: object } | undefined)?.variants ?? {});
   const empty = { cells: 0, successes: 0, success: "—", medianSequences: null, testWrong: null };
   const out: ReproductionRow[] = [];
   const covered = new Set<string>();
@@ -314,11 +329,13 @@ export function reproductionRows(
       continue;
     }
     for (const c of matched) covered.add(String(c.hash));
-    for (const g of groupCells(matched, p)) out.push({ ...base, ours: g.label, status: "run", ...groupStats(g.cells) });
+    for (const g of groupCells(matched, p, variantOrder)) {
+      out.push({ ...base, ours: g.label, status: "run", ...groupStats(g.cells) });
+    }
   }
   if (opts.extras ?? true) {
     const rest = cells.filter((c) => !covered.has(String(c.hash)));
-    for (const g of groupCells(rest, null)) {
+    for (const g of groupCells(rest, null, variantOrder)) {
       out.push({
         experiment: name,
         kind: "ours only",
