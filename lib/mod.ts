@@ -47,6 +47,7 @@ export {
   webGpuStatus,
   WebGpuUnavailableError,
 } from "./backend/webgpu/device.ts";
+export { BACKEND_CHOICES, type BackendChoice, type BackendName, resolveBackend } from "./backend/select.ts";
 
 export {
   type BackwardOptions,

@@ -13,7 +13,7 @@ import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { webGpuStatus } from "../backend/webgpu/device.ts";
+import { type BackendName, resolveBackend } from "../backend/select.ts";
 import { runExperiment } from "./runner.ts";
 import { ExperimentError } from "./schema.ts";
 import { expandSweep } from "./sweep.ts";
@@ -37,8 +37,9 @@ Options:
   --merge-only      run nothing; merge the finished cells into the tables (after shards, or a format change)
   --out DIR         output folder (default: results/<name> for full runs of shipped experiments,
                     results/_runs/<name>[-quick] otherwise)
-  --backend NAME    cpu (default) or webgpu (Deno only: Bun has no WebGPU; cells run on worker threads, one by
-                    default, since they share the one GPU — --workers N to run more)
+  --backend NAME    cpu (default), webgpu (Deno only: Bun has no WebGPU; cells run on worker threads, one by
+                    default, since they share the one GPU — --workers N to run more), or auto (webgpu where an
+                    adapter exists, cpu otherwise; results record the backend that ran)
   --json            progress as JSON lines on stderr
   --list            print the cells (hash, label) and exit
   -h, --help        this text`;
@@ -125,20 +126,14 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  const backend = o.backend ?? "cpu";
-  if (backend !== "cpu" && backend !== "webgpu") {
-    console.error(`--backend ${backend}: expected cpu or webgpu`);
+  let backend: BackendName;
+  try {
+    const r = await resolveBackend(o.backend ?? "cpu");
+    backend = r.backend;
+    if (o.backend === "auto") console.error(`--backend auto: ${backend} (${r.reason})`);
+  } catch (e) {
+    console.error(`--backend ${o.backend}: ${(e as Error).message.replace(/^backend: /, "")}`);
     return 2;
-  }
-  if (backend === "webgpu") {
-    const gpu = await webGpuStatus().catch((e) => ({ status: "no-api", reason: String(e) }));
-    if (gpu.status !== "ok") {
-      const why = gpu.status === "no-api" && "Bun" in globalThis
-        ? "Bun has no WebGPU; run this under Deno (deno task experiment ... --backend webgpu) or use --backend cpu"
-        : gpu.reason;
-      console.error(`--backend webgpu: ${why}`);
-      return 2;
-    }
   }
   const progress: ProgressMode = o.json ? "json" : process.stderr.isTTY ? "tty" : "plain";
   let exit = 0;

@@ -11,6 +11,7 @@
 
 import { cpus } from "node:os";
 import { Worker } from "node:worker_threads";
+import { type BackendChoice, resolveBackend } from "../backend/select.ts";
 import type { FromWorker, ToWorker } from "./cell_worker.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
 import { type CellResult, finishedCells, mergeResults, runMeta, writeCellResult } from "./results.ts";
@@ -31,7 +32,8 @@ export interface RunOptions {
   filter?: RegExp;
   /** Run nothing: only merge the cells already finished into the tables. */
   mergeOnly?: boolean;
-  backend?: "cpu" | "webgpu";
+  /** "cpu" (default), "webgpu", or "auto" (WebGPU where an adapter exists): resolved once, before the cells. */
+  backend?: BackendChoice;
   /** Where the experiment came from (error messages). */
   source?: string;
   /** Progress on stderr: "tty" (one updating line), "plain" (lines), "json" (JSON lines), "none". */
@@ -68,7 +70,7 @@ export interface RunSummary {
  * ```
  */
 export async function runExperiment(experiment: unknown, opts: RunOptions): Promise<RunSummary> {
-  const backend = opts.backend ?? "cpu";
+  const { backend } = await resolveBackend(opts.backend ?? "cpu");
   const cells = expandSweep(experiment, { quick: opts.quick, backend, source: opts.source });
   const name = cells[0]?.config.experiment ?? (experiment as { name: string }).name;
   const sharded = opts.shard ? shardOf(cells, opts.shard[0], opts.shard[1]) : cells;
