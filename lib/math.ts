@@ -267,6 +267,21 @@ export function log(x: number): number {
   return k * LN2_HI - ((s * (f - r) - k * LN2_LO) - f);
 }
 
+const LN10 = log(10);
+
+/**
+ * Decimal logarithm, `log(x) / ln 10` (engine-independent like `log`): `log10(0) = -Infinity`, NaN for x < 0.
+ *
+ * @example
+ * ```ts
+ * import { log10 } from "./math.ts";
+ * log10(1000); // 3 (to within an ulp)
+ * ```
+ */
+export function log10(x: number): number {
+  return log(x) / LN10;
+}
+
 /**
  * The natural logarithm of `1 + x`, accurate also for tiny `x` where `log(1 + x)` would lose digits (fdlibm
  * `log1p`). Error below 1 ulp. `log1p(-1)` is `-Infinity`, `log1p(x)` for `x < -1` is NaN, and `log1p(-0)` is -0.

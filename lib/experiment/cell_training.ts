@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Arr } from "../backend/kernels.ts";
 import type { Adam as AdamT } from "../optim/adam.ts";
 import { Adam } from "../optim/adam.ts";
 import type { Optimizer } from "../optim/optimizer.ts";
@@ -13,7 +14,8 @@ import { RMSProp } from "../optim/rmsprop.ts";
 import { SGD } from "../optim/sgd.ts";
 import type { Rng } from "../rng.ts";
 import type { Task, TaskBatch } from "../tasks/task.ts";
-import type { StepInfo, TrainResult } from "../train.ts";
+import type { StepInfo, TrainOptions, TrainResult } from "../train.ts";
+import type { ModelConfig } from "../nn/model.ts";
 import type { CellProgress } from "./run_cell.ts";
 import type { GradientFlow, RunOutcome, TestMetrics } from "./results.ts";
 import type { Cell } from "./schema.ts";
@@ -318,6 +320,93 @@ export class CellRecorder {
       o.status = this.stop.kind === "never" ? "trained" : "not-solved";
     }
   }
+}
+
+/**
+ * The model a cell describes, sized for its task (one thread: the runner parallelises over cells). The same config
+ * builds the CPU `Model` and the `WebGpuModel`, so a seed gives the same weights on both backends.
+ *
+ * @example
+ * ```ts
+ * import { modelConfigOf } from "./cell_training.ts";
+ * import { createTask } from "../tasks/registry.ts";
+ * const cell = {
+ *   experiment: "demo", variant: "", seed: 0, backend: "cpu" as const,
+ *   task: { name: "latch", params: { T: 20 } },
+ *   model: { cell: "lstm" as const, hiddenSize: 8, numLayers: 1, init: {}, dtype: "float32" as const },
+ *   measure: { testSequences: 0 },
+ * };
+ * modelConfigOf(cell, createTask("latch", { T: 20 })).inputSize; // 1
+ * ```
+ */
+export function modelConfigOf(cell: Cell, task: Task): ModelConfig {
+  return {
+    cell: cell.model.cell,
+    inputSize: task.inputSize,
+    hiddenSize: cell.model.hiddenSize,
+    numLayers: cell.model.numLayers,
+    outputSize: task.outputSize,
+    readout: task.readout,
+    dtype: cell.model.dtype,
+    init: cell.model.init,
+    seed: cell.seed,
+    threads: 1,
+  };
+}
+
+/**
+ * The training options a cell's `training` settings give, shared by `train` and `trainWebGpu` (the caller adds its
+ * `onStep`): the task's loss, the optimizer, batches from `data` (stream 1 of the cell's seed), the budget, clipping
+ * and truncation. The curve is kept by the `CellRecorder`, so the loop's own logging is off.
+ *
+ * @example
+ * ```ts
+ * import { trainOptionsOf } from "./cell_training.ts";
+ * import { createTask } from "../tasks/registry.ts";
+ * import { Rng } from "../rng.ts";
+ * const training = {
+ *   optimizer: { name: "adam" as const, lr: 1e-2 }, batchSize: 16, maxSequences: 1600, truncate: 0, logEvery: 10,
+ *   stop: { kind: "never" as const },
+ * };
+ * const opts = trainOptionsOf(training, createTask("latch", { T: 20 }), new Rng(0, 1));
+ * opts.batches(0).B; // 16
+ * ```
+ */
+export function trainOptionsOf(
+  training: NonNullable<Cell["training"]>,
+  task: Task,
+  data: Rng,
+): Omit<TrainOptions, "onStep"> {
+  return {
+    loss: task.loss,
+    optimizer: makeOptimizer(training.optimizer),
+    batches: () => task.batch(data, training.batchSize),
+    maxSequences: training.maxSequences,
+    clipNorm: training.clipNorm,
+    clipValue: training.clipValue,
+    truncate: training.truncate,
+    logEvery: Number.MAX_SAFE_INTEGER, // the recorder keeps the curve, with accuracy
+  };
+}
+
+/**
+ * Fraction of a batch's sequences that meet the task's criterion, given the model's outputs on it.
+ *
+ * @example
+ * ```ts
+ * import { fractionCorrect } from "./cell_training.ts";
+ * import { createTask } from "../tasks/registry.ts";
+ * import { Rng } from "../rng.ts";
+ * const task = createTask("latch", { T: 20 });
+ * const set = task.batch(new Rng(0, 4), 8);
+ * fractionCorrect(task, new Float32Array(set.target.length), set); // between 0 and 1
+ * ```
+ */
+export function fractionCorrect(task: Task, y: Arr, set: TaskBatch): number {
+  const ok = task.correct(y, set);
+  let n = 0;
+  for (let b = 0; b < ok.length; b++) n += ok[b];
+  return n / ok.length;
 }
 
 /** The sets an "evaluate" stopping rule is judged on: the task's fixed sets, or fresh sequences drawn once. */

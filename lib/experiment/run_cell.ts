@@ -9,7 +9,8 @@
 
 import type { Arr } from "../backend/kernels.ts";
 import { spectralNorm, spectralRadius } from "../linalg.ts";
-import { log } from "../math.ts";
+import { log10 } from "../math.ts";
+import { quantileSorted } from "../quantile.ts";
 import { lossAndGradient } from "../nn/loss.ts";
 import { Model } from "../nn/model.ts";
 import { Rng } from "../rng.ts";
@@ -18,7 +19,15 @@ import type { Task, TaskBatch } from "../tasks/task.ts";
 import { train } from "../train.ts";
 import type { Cell } from "./schema.ts";
 import type { GradientFlow, NormProfile, RunOutcome, TestMetrics } from "./results.ts";
-import { CellRecorder, evaluationSets, makeOptimizer, testBatches, TestTally } from "./cell_training.ts";
+import {
+  CellRecorder,
+  evaluationSets,
+  fractionCorrect,
+  modelConfigOf,
+  testBatches,
+  TestTally,
+  trainOptionsOf,
+} from "./cell_training.ts";
 
 /** Progress of a running cell, reported about twice a second. */
 export interface CellProgress {
@@ -50,18 +59,7 @@ export interface RunCellOptions {
 export function runCell(cell: Cell, opts: RunCellOptions = {}): RunOutcome {
   const start = performance.now();
   const task = createTask(cell.task.name, cell.task.params);
-  const model = new Model({
-    cell: cell.model.cell,
-    inputSize: task.inputSize,
-    hiddenSize: cell.model.hiddenSize,
-    numLayers: cell.model.numLayers,
-    outputSize: task.outputSize,
-    readout: task.readout,
-    dtype: cell.model.dtype,
-    init: cell.model.init,
-    seed: cell.seed,
-    threads: 1,
-  });
+  const model = new Model(modelConfigOf(cell, task));
   try {
     const gfSpec = cell.measure.gradientFlow;
     const gfBatch = gfSpec === undefined ? null : task.batch(new Rng(cell.seed, 3), gfSpec.batchSize);
@@ -75,23 +73,15 @@ export function runCell(cell: Cell, opts: RunCellOptions = {}): RunOutcome {
     const outcome = rec.outcome;
     const tr = cell.training;
     if (tr !== undefined) {
-      const data = new Rng(cell.seed, 1);
       const evalSets = evaluationSets(cell, task, new Rng(cell.seed, 4));
       const result = train(model, {
-        loss: task.loss,
-        optimizer: makeOptimizer(tr.optimizer),
-        batches: () => task.batch(data, tr.batchSize),
-        maxSequences: tr.maxSequences,
-        clipNorm: tr.clipNorm,
-        clipValue: tr.clipValue,
-        truncate: tr.truncate,
-        logEvery: Number.MAX_SAFE_INTEGER, // the recorder keeps the curve, with accuracy
+        ...trainOptionsOf(tr, task, new Rng(cell.seed, 1)),
         onStep: (info) => {
           const due = rec.step(info);
           for (const at of due.checkpoints) measureFlow(at);
           if (due.evaluate) {
             const threshold = (rec.stop as { threshold: number }).threshold;
-            return evalSets.every((set) => accuracyOn(model, task, set) >= threshold);
+            return evalSets.every((set) => fractionCorrect(task, model.forward(set.x, set.T, set.B), set) >= threshold);
           }
           return due.solved;
         },
@@ -109,14 +99,6 @@ export function runCell(cell: Cell, opts: RunCellOptions = {}): RunOutcome {
   } finally {
     model.dispose();
   }
-}
-
-/** Fraction of a (fixed) set's sequences the model gets right. */
-function accuracyOn(model: Model, task: Task, set: TaskBatch): number {
-  const ok = task.correct(model.forward(set.x, set.T, set.B), set);
-  let n = 0;
-  for (let b = 0; b < ok.length; b++) n += ok[b];
-  return n / ok.length;
 }
 
 /**
@@ -179,25 +161,14 @@ function normProfile(norms: Arr, T: number, B: number, lastRow: Int32Array): Nor
       if (t >= 0 && t < T) vals.push(norms[t * B + b]);
     }
     vals.sort((a, b) => a - b);
-    q25.push(round(quantile(vals, 0.25)));
-    median.push(round(quantile(vals, 0.5)));
-    q75.push(round(quantile(vals, 0.75)));
+    q25.push(round(quantileSorted(vals, 0.25)));
+    median.push(round(quantileSorted(vals, 0.5)));
+    q75.push(round(quantileSorted(vals, 0.75)));
     let s = 0;
     for (const x of vals) s += x > 0 ? log10(x) : -400;
     logMean.push(round(s / vals.length));
   }
   return { q25, median, q75, logMean };
-}
-
-const LN10 = log(10);
-function log10(x: number): number {
-  return log(x) / LN10;
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
 /** Five significant digits: plenty for plots, and it keeps committed result files small. */

@@ -21,13 +21,21 @@ import { requestWebGpuDevice, type WebGpuContext } from "../backend/webgpu/devic
 import { WebGpuModel } from "../backend/webgpu/model.ts";
 import { trainWebGpu } from "../backend/webgpu/train.ts";
 import { lossAndGradient } from "../nn/loss.ts";
-import { Model, type ModelConfig } from "../nn/model.ts";
+import { Model } from "../nn/model.ts";
 import { Rng } from "../rng.ts";
 import { createTask } from "../tasks/registry.ts";
-import type { Task, TaskBatch } from "../tasks/task.ts";
+import type { Task } from "../tasks/task.ts";
 import type { GradientFlow, RunOutcome, TestMetrics } from "./results.ts";
 import { type CellProgress, measureGradientFlow } from "./run_cell.ts";
-import { CellRecorder, evaluationSets, makeOptimizer, testBatches, TestTally } from "./cell_training.ts";
+import {
+  CellRecorder,
+  evaluationSets,
+  fractionCorrect,
+  modelConfigOf,
+  testBatches,
+  TestTally,
+  trainOptionsOf,
+} from "./cell_training.ts";
 import type { Cell } from "./schema.ts";
 
 /** Options of `runCellWebGpu`. */
@@ -76,18 +84,7 @@ export async function runCellWebGpu(cell: Cell, opts: RunCellWebGpuOptions = {})
     throw new RangeError(`runCellWebGpu: model.dtype = "${cell.model.dtype}"; the WebGPU backend is float32 only`);
   }
   const task = createTask(cell.task.name, cell.task.params);
-  const config: ModelConfig = {
-    cell: cell.model.cell,
-    inputSize: task.inputSize,
-    hiddenSize: cell.model.hiddenSize,
-    numLayers: cell.model.numLayers,
-    outputSize: task.outputSize,
-    readout: task.readout,
-    dtype: "float32",
-    init: cell.model.init,
-    seed: cell.seed,
-    threads: 1,
-  };
+  const config = modelConfigOf(cell, task);
   const device = opts.device ?? await sharedDevice();
   const model = await WebGpuModel.create(config, { device });
   let mirror: Model | null = null; // the CPU model that measures gradient flow, created when first needed
@@ -107,26 +104,20 @@ export async function runCellWebGpu(cell: Cell, opts: RunCellWebGpuOptions = {})
     const outcome = rec.outcome;
     const tr = cell.training;
     if (tr !== undefined) {
-      const data = new Rng(cell.seed, 1);
       const evalSets = evaluationSets(cell, task, new Rng(cell.seed, 4));
       const stop = rec.stop;
       // Rules that may stop at any step read back every step; the others only where something is measured.
       const anyStep = stop.kind === "accuracy" || stop.kind === "st3" || stop.kind === "loss";
       const result = await trainWebGpu(model, {
-        loss: task.loss,
-        optimizer: makeOptimizer(tr.optimizer),
-        batches: () => task.batch(data, tr.batchSize),
-        maxSequences: tr.maxSequences,
-        clipNorm: tr.clipNorm,
-        clipValue: tr.clipValue,
-        truncate: tr.truncate,
-        logEvery: Number.MAX_SAFE_INTEGER, // the recorder keeps the curve, with accuracy
+        ...trainOptionsOf(tr, task, new Rng(cell.seed, 1)),
         onStep: async (info) => {
           const due = rec.step(info);
           for (const at of due.checkpoints) await measureFlow(at);
           if (due.evaluate) {
             const threshold = (stop as { threshold: number }).threshold;
-            for (const set of evalSets) if ((await accuracyOn(model, task, set)) < threshold) return false;
+            for (const set of evalSets) {
+              if (fractionCorrect(task, await model.forward(set.x, set.T, set.B), set) < threshold) return false;
+            }
             return true;
           }
           return due.solved;
@@ -149,14 +140,6 @@ export async function runCellWebGpu(cell: Cell, opts: RunCellWebGpuOptions = {})
     model.dispose();
     (mirror as Model | null)?.dispose();
   }
-}
-
-/** Fraction of a fixed set's sequences the model gets right (one GPU forward, one readback). */
-async function accuracyOn(model: WebGpuModel, task: Task, set: TaskBatch): Promise<number> {
-  const ok = task.correct(await model.forward(set.x, set.T, set.B), set);
-  let n = 0;
-  for (let b = 0; b < ok.length; b++) n += ok[b];
-  return n / ok.length;
 }
 
 /** As `testModel` of run_cell.ts, with the forward passes on the GPU (one readback per test batch). */

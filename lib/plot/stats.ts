@@ -5,7 +5,10 @@
  * @module
  */
 
-import { exp, log } from "../math.ts";
+import { exp, log, log10 } from "../math.ts";
+import { quantileSorted } from "../quantile.ts";
+
+export { log10, quantileSorted };
 
 const LN10 = log(10);
 
@@ -15,19 +18,6 @@ export const FLOAT32_TINY = 1.401298464324817e-45;
 export const FLOAT32_MAX = 3.4028234663852886e38;
 /** Smallest normal float32; below it float32 keeps fewer significant digits (subnormals). */
 export const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
-
-/**
- * Decimal logarithm, from `lib/math.ts`'s `log` (engine-independent): `log10(0) = -Infinity`, NaN for x < 0.
- *
- * @example
- * ```ts
- * import { log10 } from "./stats.ts";
- * log10(1000); // 3 (to within an ulp)
- * ```
- */
-export function log10(x: number): number {
-  return log(x) / LN10;
-}
 
 /**
  * Ten raised to `x`, from `lib/math.ts`'s `exp`.
@@ -53,23 +43,6 @@ export function pow10(x: number): number {
  */
 export function powPositive(base: number, k: number): number {
   return exp(k * log(base));
-}
-
-/**
- * Quantile `q` of sorted numbers, linear interpolation between order statistics (numpy's default, and the one the
- * runner uses for the per-batch quantiles); NaN for an empty list. Infinity is a valid value.
- *
- * @example
- * ```ts
- * import { quantileSorted } from "./stats.ts";
- * quantileSorted([1, 2, 3, 4], 0.5); // 2.5
- * ```
- */
-export function quantileSorted(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
-  if (lo === hi) return sorted[lo];
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
 /**

@@ -28,6 +28,7 @@
 
 import type { CellType } from "../../kernels.ts";
 import type { KernelSpec } from "../gpu.ts";
+import { NRM2 } from "./reduce.ts";
 
 /** Versions of the step kernels. */
 export type RecurrenceVersion = 1 | 2 | 3 | 4;
@@ -44,7 +45,7 @@ export type RecurrenceVersion = 1 | 2 | 3 | 4;
 export const STEP_WG = 64;
 
 /**
- * WGSL helpers shared by the cell kernels.
+ * WGSL helpers shared by the cell kernels: the activations, and `NRM2` (reduce.ts) for the probes.
  *
  * @example
  * ```ts
@@ -52,17 +53,7 @@ export const STEP_WG = 64;
  * const code = ACTIVATIONS + "fn f(x: f32) -> f32 { return sigm(x) * tanh_(x); }";
  * ```
  */
-export const ACTIVATIONS = /* wgsl */ `
-// Probes: a set of magnitudes as (scale, ssq) with norm = scale·√ssq (LAPACK's nrm2). Combining two sets never
-// squares a raw value, so a gradient of 1e-30 (whose float32 square underflows) still has its norm, as on the CPU.
-fn leaf(v: f32) -> vec2f { return vec2f(abs(v), select(0.0, 1.0, v != 0.0)); }
-fn nrm2(a: vec2f, b: vec2f) -> vec2f {
-  if (a.x == 0.0) { return b; }
-  if (b.x == 0.0) { return a; }
-  if (a.x >= b.x) { let r = b.x / a.x; return vec2f(a.x, a.y + b.y * r * r); }
-  let r = a.x / b.x;
-  return vec2f(b.x, b.y + a.y * r * r);
-}
+export const ACTIVATIONS = NRM2 + /* wgsl */ `
 fn sigm(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 // clamp(NaN) may return a bound, and WGSL lets compilers assume no NaNs: a bit test keeps NaN a NaN (as on the CPU)
 fn tanh_(x: f32) -> f32 {

@@ -108,6 +108,33 @@ export const NORM_WG = 256;
 export const NORM_MAX_GROUPS = 256;
 
 /**
+ * WGSL: a set of magnitudes as (scale, ssq) with norm = scale·√ssq (LAPACK's nrm2 scheme): `leaf(v)` is one value,
+ * `nrm2(a, b)` two sets combined. Combining never squares a raw value, so float32 neither overflows on large
+ * gradients nor loses a gradient of 1e-30 (whose square underflows). Used by the gradient norm and the probes.
+ *
+ * @example
+ * ```ts
+ * import { NRM2 } from "./reduce.ts";
+ * const code = NRM2 + "fn norm(a: vec2f) -> f32 { return a.x * sqrt(a.y); }";
+ * ```
+ */
+export const NRM2 = /* wgsl */ `
+fn leaf(v: f32) -> vec2f { return vec2f(abs(v), select(0.0, 1.0, v != 0.0)); }
+fn nrm2(a: vec2f, b: vec2f) -> vec2f {
+  if (a.x == 0.0) { return b; }
+  if (b.x == 0.0) { return a; }
+  if (a.x >= b.x) { let r = b.x / a.x; return vec2f(a.x, a.y + b.y * r * r); }
+  let r = a.x / b.x;
+  return vec2f(b.x, b.y + a.y * r * r);
+}
+`;
+
+/** WGSL: (scale, ssq, bad) of two sets combined: `nrm2` plus the non-finite marker; both norm passes reduce with it. */
+const SCALED_SSQ = NRM2 + /* wgsl */ `
+fn comb(a: vec3f, b: vec3f) -> vec3f { return vec3f(nrm2(a.xy, b.xy), max(a.z, b.z)); }
+`;
+
+/**
  * Gradient norm, pass 1: each workgroup reduces a strided share of the n gradients to a scaled sum of squares
  * (scale, ssq) with ‖·‖ = scale·√ssq (LAPACK's nrm2 scheme, so float32 squares of large gradients cannot overflow
  * where the CPU's double-precision sum would not) plus a non-finite marker; partial[wg] = (scale, ssq, bad).
@@ -128,15 +155,7 @@ struct Np { n: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> grads: array<f32>;
 @group(0) @binding(2) var<storage, read_write> partial: array<f32>;  // (groups, 3)
 var<workgroup> red: array<vec3f, ${NORM_WG}>;
-// (s1, q1) ⊕ (s2, q2): the scaled sums of squares of two sets, combined.
-fn comb(a: vec3f, b: vec3f) -> vec3f {
-  let bad = max(a.z, b.z);
-  if (a.x == 0.0) { return vec3f(b.x, b.y, bad); }
-  if (b.x == 0.0) { return vec3f(a.x, a.y, bad); }
-  if (a.x >= b.x) { let r = b.x / a.x; return vec3f(a.x, a.y + b.y * r * r, bad); }
-  let r = a.x / b.x;
-  return vec3f(b.x, b.y + a.y * r * r, bad);
-}
+${SCALED_SSQ}
 @compute @workgroup_size(${NORM_WG})
 fn main(@builtin(workgroup_id) w: vec3u, @builtin(local_invocation_index) lid: u32) {
   var acc = vec3f(0.0);
@@ -181,14 +200,7 @@ struct Nf { groups: u32, clipNorm: f32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> partial: array<f32>;   // (groups, 3)
 @group(0) @binding(2) var<storage, read_write> stats: array<f32>;
 var<workgroup> red: array<vec3f, ${NORM_WG}>;
-fn comb(a: vec3f, b: vec3f) -> vec3f {
-  let bad = max(a.z, b.z);
-  if (a.x == 0.0) { return vec3f(b.x, b.y, bad); }
-  if (b.x == 0.0) { return vec3f(a.x, a.y, bad); }
-  if (a.x >= b.x) { let r = b.x / a.x; return vec3f(a.x, a.y + b.y * r * r, bad); }
-  let r = a.x / b.x;
-  return vec3f(b.x, b.y + a.y * r * r, bad);
-}
+${SCALED_SSQ}
 @compute @workgroup_size(${NORM_WG})
 fn main(@builtin(local_invocation_index) lid: u32) {
   var acc = vec3f(0.0);
