@@ -20,35 +20,16 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { Adam, type CellType, Model, mseLoss, type WasmKernels } from "../lib/mod.ts";
 import { loadTfjsPeers, type Peer, type PeerResult } from "./peers/tfjs.ts";
-import { fmtMs, makeBatch, table } from "./common.ts";
+import { BENCH_CONFIGS, type BenchConfig, fmtMs, makeBatch, table } from "./common.ts";
 import { measure, type MeasureOptions, sleep, type Timing } from "./timing.ts";
 
-interface Config {
-  name: string;
-  I: number;
-  H: number;
-  B: number;
-  T: number;
-  /** The issue's target for the LSTM training step, ms. */
-  targetMs: number;
-  /** PyTorch 1.13's LSTM training step on this machine type, from the issue (not rerun here), ms. */
-  torchMs: number;
-}
-
-const CONFIGS: Config[] = [
-  { name: "tiny", I: 2, H: 8, B: 1, T: 100, targetMs: 0.4, torchMs: 12.4 },
-  { name: "small", I: 2, H: 32, B: 16, T: 200, targetMs: 15, torchMs: 31.4 },
-  { name: "medium", I: 2, H: 128, B: 32, T: 200, targetMs: 100, torchMs: 103 },
-  { name: "wide", I: 64, H: 256, B: 64, T: 100, targetMs: 500, torchMs: 253 },
-  { name: "long", I: 2, H: 128, B: 32, T: 1000, targetMs: 600, torchMs: 615 },
-];
 const CELLS: CellType[] = ["lstm", "rnn"];
 const THREADS = [1, 2];
 /** Largest acceptable ratio of activation memory to the BPTT minimum (the issue's requirement). */
 const MEMORY_RATIO_LIMIT = 1.3;
 
 const USAGE = `usage: deno task bench [options]   |   bun run bench/train_step_bench.ts [options]
-  --configs a,b      configs to run (${CONFIGS.map((c) => c.name).join(",")}; default all)
+  --configs a,b      configs to run (${BENCH_CONFIGS.map((c) => c.name).join(",")}; default all)
   --cells a,b        cells to run (lstm,rnn; default both)
   --no-peers         skip TensorFlow.js
   --quick            fewer, shorter runs (CI smoke test)
@@ -127,7 +108,7 @@ function parseOptions() {
   const budgetS = Number(values["peer-budget"]);
   if (!(budgetS > 0)) throw new RangeError(`--peer-budget: ${values["peer-budget"]} is not a positive number`);
   return {
-    configs: pick(values.configs, CONFIGS, (c) => c.name, "configs"),
+    configs: pick(values.configs, BENCH_CONFIGS, (c) => c.name, "configs"),
     cells: pick(values.cells, CELLS, (c) => c, "cells"),
     peers: !values["no-peers"],
     quick: values.quick,
@@ -148,7 +129,7 @@ function timingFor(quick: boolean): Omit<MeasureOptions, "deadline"> {
 
 /** Times our model on one case with `threads` threads; with `memory`, also measures what it allocates. */
 async function runOurs(
-  cfg: Config,
+  cfg: BenchConfig,
   cell: CellType,
   threads: number,
   x: Float32Array,
@@ -222,7 +203,7 @@ function ratioCell(c: CaseResult, peer: string): string {
 
 function report(results: CaseResult[], peerNames: string[]): string {
   const out: string[] = [];
-  const cfgOf = (c: CaseResult) => CONFIGS.find((k) => k.name === c.config)!;
+  const cfgOf = (c: CaseResult) => BENCH_CONFIGS.find((k) => k.name === c.config)!;
   const ms = (c: CaseResult, threads: number, what: "step" | "forward") =>
     c.ours.find((o) => o.threads === threads)?.[what].ms ?? null;
   out.push("Training step, ms (median of timed runs; ours = float32 wasm kernels)");
@@ -427,7 +408,7 @@ async function main() {
       timing,
       peerInfo,
       unavailable,
-      configs: CONFIGS,
+      configs: BENCH_CONFIGS,
       results,
     };
     writeFileSync(opts.json, JSON.stringify(doc, null, 2) + "\n");

@@ -25,19 +25,8 @@ import { requestWebGpuDevice, type WebGpuContext } from "../lib/backend/webgpu/d
 import { type RecurrenceMode, WebGpuModel } from "../lib/backend/webgpu/model.ts";
 import type { Peer, PeerResult } from "./peers/tfjs.ts";
 import { loadTfjsWebGpuPeer } from "./peers/tfjs_webgpu.ts";
-import { fmtMs, makeBatch, table } from "./common.ts";
+import { type BenchConfig, fmtMs, makeBatch, table } from "./common.ts";
 import { measure, type MeasureOptions, type Timing } from "./timing.ts";
-
-/** A benchmark config (the same as train_step_bench.ts's). */
-export interface BenchConfig {
-  name: string;
-  I: number;
-  H: number;
-  B: number;
-  T: number;
-  targetMs: number;
-  torchMs: number;
-}
 
 /** Options, as parsed by train_step_bench.ts. */
 export interface WebGpuBenchOptions {

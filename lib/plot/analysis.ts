@@ -126,6 +126,14 @@ export interface AggregateFlowOptions {
   T?: number | number[];
 }
 
+/** The rows the `at` and `T` options keep (the quantity is checked by the caller). */
+function flowRowFilter(opts: AggregateFlowOptions): (r: FlowRow) => boolean {
+  const Ts = opts.T === undefined ? null : new Set(Array.isArray(opts.T) ? opts.T : [opts.T]);
+  const at = opts.at;
+  const atOk = at === undefined ? () => true : typeof at === "function" ? at : (a: FlowRow["at"]) => a === at;
+  return (r) => atOk(r.at) && (Ts === null || Ts.has(nominalT(r)));
+}
+
 /** null in the JSON tables is a float32 value that was not finite: an overflow (the only way these norms get there). */
 const asNumber = (x: number | null | undefined) => (x === null || x === undefined ? Infinity : x);
 
@@ -147,17 +155,11 @@ const asNumber = (x: number | null | undefined) => (x === null || x === undefine
  */
 export function aggregateFlow(rows: readonly FlowRow[], opts: AggregateFlowOptions = {}): FlowPoint[] {
   const quantity = opts.quantity ?? "dh";
-  const Ts = opts.T === undefined ? null : new Set(Array.isArray(opts.T) ? opts.T : [opts.T]);
-  const atOk = opts.at === undefined
-    ? () => true
-    : typeof opts.at === "function"
-    ? opts.at
-    : (a: FlowRow["at"]) => a === opts.at;
+  const keep = flowRowFilter(opts);
   const groups = new Map<string, FlowRow[]>();
   for (const r of rows) {
-    if (!atOk(r.at)) continue;
+    if (!keep(r)) continue;
     const T = nominalT(r);
-    if (Ts !== null && !Ts.has(T)) continue;
     if (quantity === "dc" && r.dcMedian === undefined) continue;
     const key = `${r.variant}\u0000${r.at}\u0000${T}\u0000${r.lag}`;
     let g = groups.get(key);
@@ -242,16 +244,11 @@ export interface DecayOptions extends AggregateFlowOptions {
  */
 export function decayRates(rows: readonly FlowRow[], opts: DecayOptions = {}): DecayRate[] {
   const quantity = opts.quantity ?? "dh", minLag = opts.minLag ?? 1;
-  const Ts = opts.T === undefined ? null : new Set(Array.isArray(opts.T) ? opts.T : [opts.T]);
-  const atOk = opts.at === undefined
-    ? () => true
-    : typeof opts.at === "function"
-    ? opts.at
-    : (a: FlowRow["at"]) => a === opts.at;
+  const keep = flowRowFilter(opts);
   // per cell (hash, at): its profile
   const cells = new Map<string, FlowRow[]>();
   for (const r of rows) {
-    if (!atOk(r.at) || (Ts !== null && !Ts.has(nominalT(r)))) continue;
+    if (!keep(r)) continue;
     if (quantity === "dc" && r.dcMedian === undefined) continue;
     const key = `${r.hash}\u0000${r.at}`;
     let c = cells.get(key);
