@@ -5,7 +5,9 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { Rng } from "../rng.ts";
-import { readSafetensorsFile } from "../io/safetensors.ts";
+import { encodeSafetensors, type NamedTensor, readSafetensorsFile } from "../io/safetensors.ts";
+import { batchFirstToTimeMajor, timeMajorToBatchFirst } from "../io/torch.ts";
+import { readFileSync } from "node:fs";
 import { centralDifferences, maxRelativeError } from "./gradcheck.ts";
 import { gruBackward, gruCellBackward, gruCellForward, gruForward, type GruNet, gruNet } from "./gru.ts";
 
@@ -170,21 +172,6 @@ async function loadFixture(name: string) {
   return { sd, io };
 }
 
-/** (B, T, ·) batch-first → (T, B, ·) time-major, and back. */
-function toTimeMajor(a: ArrayLike<number>, Bn: number, Tn: number, D: number, back = false): Float64Array {
-  const out = new Float64Array(a.length);
-  for (let b = 0; b < Bn; b++) {
-    for (let t = 0; t < Tn; t++) {
-      for (let d = 0; d < D; d++) {
-        const bf = (b * Tn + t) * D + d, tm = (t * Bn + b) * D + d;
-        if (back) out[bf] = a[tm];
-        else out[tm] = a[bf];
-      }
-    }
-  }
-  return out;
-}
-
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
   let m = 0;
@@ -214,10 +201,10 @@ describe("GRU against PyTorch nn.GRU (fixtures from tools/torch_gru_fixtures.py)
         p.biasHh.set(get(sd, `bias_hh_l${l}`));
       });
       // Computed in float64 from the fixture's values (for f32 fixtures: from the float32 values, widened).
-      const x = toTimeMajor(get(io, "x"), B, T, f.I), h0 = get(io, "h0");
+      const x = batchFirstToTimeMajor(get(io, "x"), B, T, f.I), h0 = get(io, "h0");
       const tape = gruForward(net, T, B, x, h0);
       const BH = B * f.H;
-      const out = toTimeMajor(tape.h[f.L - 1].subarray(BH), B, T, f.H, true);
+      const out = timeMajorToBatchFirst(tape.h[f.L - 1].subarray(BH), T, B, f.H);
       const hN = new Float64Array(f.L * BH);
       for (let l = 0; l < f.L; l++) hN.set(tape.h[l].subarray(T * BH), l * BH);
       const errs: Record<string, number> = {};
@@ -228,8 +215,8 @@ describe("GRU against PyTorch nn.GRU (fixtures from tools/torch_gru_fixtures.py)
       for (let i = 0; i < r.length; i++) loss += out[i] * r[i];
       for (let i = 0; i < rh.length; i++) loss += hN[i] * rh[i];
       errs.loss = Math.abs(loss - get(io, "loss")[0]) / Math.max(1, Math.abs(loss));
-      const g = gruBackward(net, tape, toTimeMajor(r, B, T, f.H), rh);
-      errs["grad.x"] = maxAbsDiff(toTimeMajor(g.dx, B, T, f.I, true), get(io, "grad.x"));
+      const g = gruBackward(net, tape, batchFirstToTimeMajor(r, B, T, f.H), rh);
+      errs["grad.x"] = maxAbsDiff(timeMajorToBatchFirst(g.dx, T, B, f.I), get(io, "grad.x"));
       errs["grad.h0"] = maxAbsDiff(g.dh0, get(io, "grad.h0"));
       g.layers.forEach((d, l) => {
         errs[`grad.weight_ih_l${l}`] = maxAbsDiff(d.weightIh, get(io, `grad.weight_ih_l${l}`));
@@ -243,4 +230,29 @@ describe("GRU against PyTorch nn.GRU (fixtures from tools/torch_gru_fixtures.py)
       if (process.env.GRU_FIXTURE_VERBOSE === "1") console.log(f.name, JSON.stringify(errs)); // for reports
     });
   }
+});
+
+describe("GRU state dict in PyTorch's layout", () => {
+  it("our parameters, written as a state dict, are byte for byte the file nn.GRU's state_dict() gave", async () => {
+    for (const [name, I, H, L] of [["gru_i3_h5_l2_f64", 3, 5, 2], ["gru_i2_h4_l1_f64", 2, 4, 1]] as const) {
+      const file = new URL(`${name}.state_dict.safetensors`, DIR);
+      const { tensors } = await readSafetensorsFile(file);
+      const net = gruNet(I, H, L);
+      net.layers.forEach((p, l) => {
+        p.weightIh.set(tensors.get(`weight_ih_l${l}`)!.data);
+        p.weightHh.set(tensors.get(`weight_hh_l${l}`)!.data);
+        p.biasIh.set(tensors.get(`bias_ih_l${l}`)!.data);
+        p.biasHh.set(tensors.get(`bias_hh_l${l}`)!.data);
+      });
+      const out = new Map<string, NamedTensor>();
+      net.layers.forEach((p, l) => {
+        const In = l === 0 ? I : H;
+        out.set(`weight_ih_l${l}`, { dtype: "F64", shape: [3 * H, In], data: p.weightIh });
+        out.set(`weight_hh_l${l}`, { dtype: "F64", shape: [3 * H, H], data: p.weightHh });
+        out.set(`bias_ih_l${l}`, { dtype: "F64", shape: [3 * H], data: p.biasIh });
+        out.set(`bias_hh_l${l}`, { dtype: "F64", shape: [3 * H], data: p.biasHh });
+      });
+      assert.deepEqual(encodeSafetensors(out), new Uint8Array(readFileSync(file)), name);
+    }
+  });
 });
