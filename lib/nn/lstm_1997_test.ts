@@ -290,3 +290,38 @@ describe("lstm-1997: the paper's networks", () => {
     assert.throws(() => lstm1997Init(none, lstm1997Params(none), new Rng(0), { range: 0.1, outputGateBias: [1, 2] }));
   });
 });
+
+describe("lstm-1997: learns with its own rule", () => {
+  it("HS97 Exp 2a at p = 10 (the 2a net: one cell, input gate only, B topology; α = 1, per-sequence updates)", () => {
+    // Sequences (y, a_1, …, a_{p-1}, y) and (x, a_1, …, a_{p-1}, x), one-hot over p + 1 symbols, the next symbol
+    // predicted at every step: only the last prediction needs the first symbol, p steps back.
+    const p = 10, n = p + 1, X = p - 1, Y = p;
+    const cfg = lstm1997Config({ ...LSTM_1997_PAPER_NETS.exp2a.config, inputSize: n, outputSize: n });
+    const prm = lstm1997Params(cfg), rng = new Rng(0);
+    lstm1997Init(cfg, prm, rng, LSTM_1997_PAPER_NETS.exp2a.init);
+    const net = new Lstm1997Rtrl(cfg, prm, 1), g = lstm1997Params(cfg), x = new Float64Array(n);
+    let inARow = 0, solvedAt = -1;
+    for (let s = 1; s <= 20000 && solvedAt < 0; s++) {
+      const first = rng.int(2) === 0 ? X : Y;
+      const seq = [first, ...Array.from({ length: p - 1 }, (_, i) => i), first];
+      net.reset();
+      for (const k of PARAMS) g[k].fill(0);
+      let maxErr = 0;
+      for (let t = 0; t < p; t++) {
+        x.fill(0);
+        x[seq[t]] = 1;
+        net.step(x, (y, dy) => {
+          for (let k = 0; k < n; k++) {
+            dy[k] = y[k] - (k === seq[t + 1] ? 1 : 0); // L = ½ Σ (y - target)²
+            maxErr = Math.max(maxErr, Math.abs(dy[k]));
+          }
+        }, g);
+      }
+      for (const k of PARAMS) for (let i = 0; i < g[k].length; i++) prm[k][i] -= g[k][i];
+      inARow = maxErr < 0.25 ? inARow + 1 : 0; // HS97's criterion: max |error| < 0.25 …
+      if (inARow === 1000) solvedAt = s; // … here for 1000 sequences in a row
+    }
+    if (VERBOSE) console.log(`solved after ${solvedAt} sequences`);
+    assert.ok(solvedAt > 1000, `not solved within 20000 sequences`);
+  });
+});
