@@ -167,6 +167,14 @@ describe("lstm-1997: truncated rule == central differences of the stop-gradient 
     assert.deepEqual(full.wOut, trunc.wOut); // the output weights see the same error either way
   });
 
+  it("without hidden recurrence (HS97's B topology of Exp 2a) nothing is cut: truncated == full, bit for bit", () => {
+    const pr = makeProblem(VARIANTS["1997 B, no output gate, g = σ, h = id, linear outputs (Exp 2a)"], "every", 4);
+    const tape = lstm1997Forward(pr.cfg, pr.p, T, B, pr.x);
+    const full = lstm1997Backward(pr.cfg, pr.p, tape, pr.r, "full");
+    const trunc = lstm1997Backward(pr.cfg, pr.p, tape, pr.r, "truncated");
+    for (const k of PARAMS) assert.deepEqual(trunc[k], full[k], k);
+  });
+
   it("the traces' memory does not depend on the sequence length: 2·C·S·(I + R + 1) values in 1997", () => {
     const cfg = LSTM_1997_PAPER_NETS["exp1-3x2"].config;
     const net = new Lstm1997Rtrl(cfg, lstm1997Params(cfg), 1);
