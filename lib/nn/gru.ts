@@ -34,6 +34,7 @@
 
 import type { Arr } from "../backend/kernels.ts";
 import { sigmoid, tanh } from "../math.ts";
+import { stepViews } from "./step_views.ts";
 
 /**
  * GRU step forward (pointwise part). `gx` (B, 3H): W_ih x + b_ih in, the activations [r | z | n] out. `gh` (B, 3H):
@@ -220,11 +221,10 @@ export function gruForward(net: GruNet, T: number, B: number, x: Float64Array, h
     const gx = new Float64Array(T * B * G), gh = new Float64Array(T * B * G), h = new Float64Array((T + 1) * B * H);
     if (h0 !== null) h.set(h0.subarray(l * B * H, (l + 1) * B * H));
     linearRows(T * B, G, In, input, p.weightIh, p.biasIh, gx, false); // all steps' input parts at once
+    const gxAt = stepViews(gx, T, B * G), ghAt = stepViews(gh, T, B * G), hAt = stepViews(h, T + 1, B * H);
     for (let t = 0; t < T; t++) {
-      const ght = gh.subarray(t * B * G, (t + 1) * B * G);
-      const hPrev = h.subarray(t * B * H, (t + 1) * B * H);
-      linearRows(B, G, H, hPrev, p.weightHh, p.biasHh, ght, false);
-      gruCellForward(B, H, gx.subarray(t * B * G, (t + 1) * B * G), ght, hPrev, h.subarray((t + 1) * B * H));
+      linearRows(B, G, H, hAt[t], p.weightHh, p.biasHh, ghAt[t], false);
+      gruCellForward(B, H, gxAt[t], ghAt[t], hAt[t], hAt[t + 1]);
     }
     tape.gx.push(gx);
     tape.gh.push(gh);
@@ -302,12 +302,21 @@ export function gruBackward(
     const input = l === 0 ? tape.x : tape.h[l - 1].subarray(BH);
     if (dhN === null) dh.fill(0);
     else dh.set(dhN.subarray(l * BH, (l + 1) * BH));
+    const gxAt = stepViews(gx, T, B * G), ghAt = stepViews(gh, T, B * G), hAt = stepViews(h, T, BH);
+    const dOutAt = dOut === null ? null : stepViews(dOut, T, BH);
+    const nrmAt = opts.dhNorm === undefined ? null : stepViews(opts.dhNorm.subarray(l * T * B, (l + 1) * T * B), T, B);
     for (let t = T - 1; t >= 0; t--) {
-      const gxt = gx.subarray(t * B * G, (t + 1) * B * G), ght = gh.subarray(t * B * G, (t + 1) * B * G);
-      const hPrev = h.subarray(t * BH, (t + 1) * BH);
-      const dhIn = dOut === null ? null : dOut.subarray(t * BH, (t + 1) * BH);
-      const nrm = opts.dhNorm === undefined ? null : opts.dhNorm.subarray((l * T + t) * B, (l * T + t + 1) * B);
-      gruCellBackward(B, H, gxt, ght, hPrev, dh, dhIn, nrm);
+      const ght = ghAt[t], hPrev = hAt[t];
+      gruCellBackward(
+        B,
+        H,
+        gxAt[t],
+        ght,
+        hPrev,
+        dh,
+        dOutAt === null ? null : dOutAt[t],
+        nrmAt === null ? null : nrmAt[t],
+      );
       // Weight gradients of this step: dW_hh += d(gh)ᵀ h_prev, db_hh += d(gh).
       for (let b = 0; b < B; b++) {
         for (let o = 0; o < G; o++) {

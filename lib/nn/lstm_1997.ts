@@ -63,6 +63,7 @@
 
 import { sigmoid, tanh } from "../math.ts";
 import type { Rng } from "../rng.ts";
+import { stepViews } from "./step_views.ts";
 
 /**
  * A squashing function: "sigmoid" σ ∈ [0, 1]; "sym1" 2σ - 1 ∈ [-1, 1] (HS97's h); "sym2" 4σ - 2 ∈ [-2, 2] (HS97's g);
@@ -517,22 +518,26 @@ export function lstm1997Forward(
   };
   const fy = frozen !== null && frozen.what === "all" ? frozen.tape.y : tape.y;
   const fs = frozen === null ? tape.s : frozen.tape.s;
+  const xAt = stepViews(x, T, B * l.I), netAt = stepViews(tape.net, T, BU), netKAt = stepViews(tape.netK, T, BK);
+  const yAt = stepViews(tape.y, T + 1, BU), sAt = stepViews(tape.s, T + 1, BS), yKAt = stepViews(tape.yK, T, BK);
+  const fyAt = stepViews(fy, T + 1, BU), fsAt = stepViews(fs, T + 1, BS);
   for (let t = 0; t < T; t++) {
+    const sNew = frozen === null ? null : fsAt[t + 1];
     stepForward(
       cfg,
       l,
       p,
       B,
-      x.subarray(t * B * l.I, (t + 1) * B * l.I),
-      tape.s.subarray(t * BS, (t + 1) * BS),
-      fy.subarray(t * BU, (t + 1) * BU),
-      fs.subarray(t * BS, (t + 1) * BS),
-      frozen === null ? null : fs.subarray((t + 1) * BS, (t + 2) * BS),
-      tape.net.subarray(t * BU, (t + 1) * BU),
-      tape.y.subarray((t + 1) * BU, (t + 2) * BU),
-      tape.s.subarray((t + 1) * BS, (t + 2) * BS),
-      tape.netK.subarray(t * BK, (t + 1) * BK),
-      tape.yK.subarray(t * BK, (t + 1) * BK),
+      xAt[t],
+      sAt[t],
+      fyAt[t],
+      fsAt[t],
+      sNew,
+      netAt[t],
+      yAt[t + 1],
+      sAt[t + 1],
+      netKAt[t],
+      yKAt[t],
     );
   }
   return tape;

@@ -35,6 +35,7 @@
 
 import type { Arr } from "../backend/kernels.ts";
 import { sigmoid, tanh } from "../math.ts";
+import { stepViews } from "./step_views.ts";
 
 /** Which parts of the cell are present (see the module header). */
 export interface LstmVariant {
@@ -357,6 +358,7 @@ export function lstmVariantForward(
   if (h0 !== null) tape.h.set(h0);
   if (c0 !== null) tape.c.set(c0);
   const act = new Float64Array(B * 3 * H);
+  const gAt = stepViews(tape.gates, T, B * G), cAt = stepViews(tape.c, T + 1, BH), hAt = stepViews(tape.h, T + 1, BH);
   for (let t = 0; t < T; t++) {
     if (v.fullGateRecurrence) previousGateActivations(tape, H, t, act);
     for (let b = 0; b < B; b++) {
@@ -375,16 +377,7 @@ export function lstmVariantForward(
         }
       }
     }
-    lstmVariantCellForward(
-      v,
-      B,
-      H,
-      tape.gates.subarray(t * B * G, (t + 1) * B * G),
-      tape.c.subarray(t * BH, (t + 1) * BH),
-      tape.c.subarray((t + 1) * BH, (t + 2) * BH),
-      tape.h.subarray((t + 1) * BH, (t + 2) * BH),
-      net.peep,
-    );
+    lstmVariantCellForward(v, B, H, gAt[t], cAt[t], cAt[t + 1], hAt[t + 1], net.peep);
   }
   return tape;
 }
@@ -429,24 +422,17 @@ export function lstmVariantBackward(
   if (dhN !== null) dh.set(dhN);
   if (dcN !== null) dc.set(dcN);
   const dAct = new Float64Array(B * 3 * H), dActPrev = new Float64Array(B * 3 * H), act = new Float64Array(B * 3 * H);
+  const gAt = stepViews(tape.gates, T, B * G), cAt = stepViews(tape.c, T + 1, BH);
+  const dyAt = dy === null ? null : stepViews(dy, T, BH);
+  const nhAt = dhNorm === null ? null : stepViews(dhNorm, T, B),
+    ncAt = dcNorm === null ? null : stepViews(dcNorm, T, B);
   for (let t = T - 1; t >= 0; t--) {
-    const gt = tape.gates.subarray(t * B * G, (t + 1) * B * G);
-    lstmVariantCellBackward(
-      v,
-      B,
-      H,
-      gt,
-      tape.c.subarray(t * BH, (t + 1) * BH),
-      tape.c.subarray((t + 1) * BH, (t + 2) * BH),
-      dh,
-      dy === null ? null : dy.subarray(t * BH, (t + 1) * BH),
-      dc,
-      v.fullGateRecurrence ? dAct : null,
-      net.peep,
-      g.peep,
-      dhNorm === null ? null : dhNorm.subarray(t * B, (t + 1) * B),
-      dcNorm === null ? null : dcNorm.subarray(t * B, (t + 1) * B),
-    );
+    const gt = gAt[t];
+    const dhIn = dyAt === null ? null : dyAt[t],
+      nh = nhAt === null ? null : nhAt[t],
+      nc = ncAt === null ? null : ncAt[t];
+    const dActIn = v.fullGateRecurrence ? dAct : null;
+    lstmVariantCellBackward(v, B, H, gt, cAt[t], cAt[t + 1], dh, dhIn, dc, dActIn, net.peep, g.peep, nh, nc);
     if (v.fullGateRecurrence) previousGateActivations(tape, H, t, act);
     dActPrev.fill(0);
     for (let b = 0; b < B; b++) {
