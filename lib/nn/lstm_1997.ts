@@ -41,7 +41,8 @@
  *   net input reads recorded values of its recurrent (and peephole) sources instead of live ones (`frozen`). Two
  *   implementations, tested equal: `lstm1997Backward(…, "truncated")` (backward in time) and `Lstm1997Rtrl` (forward
  *   in time, HS97 eqs. 25/27 with the y_φ factor of Gers 2000: ∂s_v/∂w(t) = y_φ(t) ∂s_v/∂w(t-1) + new term; O(W)
- *   work per step and memory independent of T).
+ *   work per step and memory independent of T). Under this rule the 1997 CEC carries the error with a factor of
+   exactly 1 per step: where no output error enters, ∂L/∂s_v(t-1) = ∂L/∂s_v(t), bit for bit (tested).
  * - Peepholes (Gers 2002): input and forget gates see s(t-1), the output gate sees s(t). The original propagates no
  *   error through them into the CEC (`peepholeError: false`, the default); the modern form does (`true`). Under the
  *   truncated rule peephole sources are net-input sources, so no error crosses them either way.
@@ -51,7 +52,8 @@
  * - Gradients are of a loss L(y_k) given as ∂L/∂y_k per step, not the paper's e_k = f'_k (t_k - y_k): with L = ½ Σ
  *   (t_k - y_k)² the two differ only in sign (HS97 drops the factor 2 of eq. 16 and descends along e).
  * - Not modelled: conventional hidden units (no experiment reproduced here uses them), and HS97's sequential
- *   construction (adding a block when the error plateaus, Exp 2a/2b).
+ *   construction (adding a block when the error plateaus, Exp 2a/2b). The JKU simulator starts activations at 0.5;
+   HS97 says zeros, which is what this file does.
  *
  * References: S. Hochreiter, J. Schmidhuber, Long Short-Term Memory, Neural Computation 9(8):1735-1780, 1997 (HS97).
  * F. Gers, J. Schmidhuber, F. Cummins, Learning to Forget: Continual Prediction with LSTM, Neural Computation
