@@ -151,6 +151,21 @@ describe("GRU gradient check (float64, central differences)", () => {
     }
   }
 
+  it("with the update gate saturated open (z → 1) the error is carried back with a factor → 1 per step", () => {
+    const net = randomNet(1, 3);
+    net.layers[0].biasIh.fill(30, H, 2 * H); // b_iz: z = σ(30 + …) ≈ 1 - 1e-13
+    const rng = new Rng(3, 2), T = 50;
+    const x = rng.fillNormal(new Float64Array(T * B * I));
+    const dy = new Float64Array(T * B * H);
+    rng.fillNormal(dy.subarray((T - 1) * B * H)); // loss at the last step only
+    const norms = new Float64Array(T * B);
+    gruBackward(net, gruForward(net, T, B, x, null), dy, null, { dhNorm: norms });
+    for (let b = 0; b < B; b++) {
+      const factor = Math.pow(norms[b] / norms[(T - 1) * B + b], 1 / (T - 1));
+      assert.ok(Math.abs(factor - 1) < 1e-10, `row ${b}: per-step factor ${factor}`);
+    }
+  });
+
   it("truncation cuts the gradient: the probe of the step before a chunk boundary only sees its own chunk", () => {
     const net = randomNet(1, 2), rng = new Rng(2, 1);
     const x = rng.fillNormal(new Float64Array(T * B * I));
