@@ -1,0 +1,388 @@
+/**
+ * What the gradient-flow explorer computes, as plain library calls that run the same in the browser and in Deno:
+ * a model from the explorer's settings, ‖∂L/∂h_t‖ and ‖∂L/∂c_t‖ against the lag k = T − 1 − t over seeds (the loss
+ * at the last step, or at every step), Pascanu et al.'s bound for the RNN, the heatmap over (T, t) and the LSTM's
+ * gate means per step. The page shows `libraryCall(settings)`, which reproduces its numbers in Deno.
+ *
+ * Imports only browser-safe modules (lib/mod.ts and the task registry).
+ *
+ * @module
+ */
+
+import { type CellType, type InitConfig, lossAndGradient, Model, type ModelConfig, Rng, spectralNorm } from "../mod.ts";
+import { createTask } from "../tasks/registry.ts";
+
+/** The recurrent-weight schemes the explorer offers ("spectral": W ~ N(0, 1/H) rescaled to spectral radius ρ). */
+export const INIT_SCHEMES = ["spectral", "spectral-orthogonal", "uniform", "glorot", "orthogonal", "identity"] as const;
+/** An initialisation scheme of W_hh. */
+export type InitScheme = (typeof INIT_SCHEMES)[number];
+/** The cells the library has. */
+export const CELLS: readonly CellType[] = ["rnn", "lstm"];
+
+/** Every setting of the explorer (each one is a URL parameter of the page). */
+export interface ExploreSettings {
+  cell: CellType;
+  hiddenSize: number;
+  T: number;
+  /** Spectral radius of W_hh (schemes "spectral" and "spectral-orthogonal"). */
+  rho: number;
+  /** LSTM: effective forget-gate bias. */
+  forgetBias: number;
+  init: InitScheme;
+  /** Loss at the last step only, or at every step. */
+  loss: "last" | "every";
+  batch: number;
+  /** First seed and number of seeds (the band is the quartiles over seeds). */
+  seed: number;
+  seeds: number;
+}
+
+/** The explorer's default settings. */
+export const DEFAULT_SETTINGS: Readonly<ExploreSettings> = Object.freeze({
+  cell: "rnn",
+  hiddenSize: 64,
+  T: 200,
+  rho: 0.9,
+  forgetBias: 1,
+  init: "spectral",
+  loss: "last",
+  batch: 16,
+  seed: 0,
+  seeds: 5,
+});
+
+/** Allowed ranges of the numeric settings: [min, max, step]. */
+export const RANGES: Readonly<Record<string, readonly [number, number, number]>> = Object.freeze({
+  hiddenSize: [2, 256, 1],
+  T: [2, 2000, 1],
+  rho: [0, 3, 0.01],
+  forgetBias: [-5, 10, 0.1],
+  batch: [1, 128, 1],
+  seed: [0, 1_000_000, 1],
+  seeds: [1, 20, 1],
+});
+
+/**
+ * Settings from URL parameters: unknown or invalid values fall back to the defaults (and are reported in `errors`,
+ * naming the field, the value and what is allowed).
+ *
+ * @example
+ * ```ts
+ * import { settingsFromQuery } from "./flow.ts";
+ * settingsFromQuery("cell=lstm&T=500").settings.T; // 500
+ * settingsFromQuery("T=0").errors; // ["T: got 0, expected an integer in [2, 2000]"]
+ * ```
+ */
+export function settingsFromQuery(query: string | URLSearchParams): { settings: ExploreSettings; errors: string[] } {
+  const q = typeof query === "string" ? new URLSearchParams(query) : query;
+  const s: ExploreSettings = { ...DEFAULT_SETTINGS };
+  const errors: string[] = [];
+  const cell = q.get("cell");
+  if (cell !== null) {
+    if ((CELLS as readonly string[]).includes(cell)) s.cell = cell as CellType;
+    else errors.push(`cell: got ${JSON.stringify(cell)}, expected one of ${CELLS.join(", ")}`);
+  }
+  const init = q.get("init");
+  if (init !== null) {
+    if ((INIT_SCHEMES as readonly string[]).includes(init)) s.init = init as InitScheme;
+    else errors.push(`init: got ${JSON.stringify(init)}, expected one of ${INIT_SCHEMES.join(", ")}`);
+  }
+  const loss = q.get("loss");
+  if (loss !== null) {
+    if (loss === "last" || loss === "every") s.loss = loss;
+    else errors.push(`loss: got ${JSON.stringify(loss)}, expected last or every`);
+  }
+  for (const [key, [lo, hi, step]] of Object.entries(RANGES)) {
+    const raw = q.get(key);
+    if (raw === null) continue;
+    const v = Number(raw);
+    const integer = step === 1;
+    if (raw.trim() === "" || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
+      errors.push(`${key}: got ${raw}, expected ${integer ? "an integer" : "a number"} in [${lo}, ${hi}]`);
+      continue;
+    }
+    (s as unknown as Record<string, number>)[key] = v;
+  }
+  return { settings: s, errors };
+}
+
+/**
+ * The URL query of settings (only those that differ from the defaults, in a fixed order).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SETTINGS, settingsToQuery } from "./flow.ts";
+ * settingsToQuery({ ...DEFAULT_SETTINGS, cell: "lstm" }); // "cell=lstm"
+ * ```
+ */
+export function settingsToQuery(s: ExploreSettings): string {
+  const q = new URLSearchParams();
+  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof ExploreSettings)[]) {
+    if (s[key] !== DEFAULT_SETTINGS[key]) q.set(key, String(s[key]));
+  }
+  return q.toString();
+}
+
+/** The InitConfig of the settings. */
+export function initConfig(s: ExploreSettings): InitConfig {
+  const init: InitConfig = {};
+  if (s.init === "spectral") init.recurrentWeights = { spectralRadius: s.rho };
+  else if (s.init === "spectral-orthogonal") init.recurrentWeights = { spectralRadius: s.rho, base: "orthogonal" };
+  else init.recurrentWeights = s.init;
+  if (s.cell === "lstm") init.forgetBias = s.forgetBias;
+  return init;
+}
+
+/**
+ * The model of the settings for one seed: inputs and outputs of the two-channel adding problem (Arjovsky et al.),
+ * the readout at the last step or at every step.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SETTINGS, modelConfig } from "./flow.ts";
+ * modelConfig(DEFAULT_SETTINGS, 0).init; // { recurrentWeights: { spectralRadius: 0.9 } }
+ * ```
+ */
+export function modelConfig(s: ExploreSettings, seed: number): ModelConfig {
+  return {
+    cell: s.cell,
+    inputSize: 2,
+    hiddenSize: s.hiddenSize,
+    outputSize: 1,
+    readout: s.loss,
+    init: initConfig(s),
+    seed,
+  };
+}
+
+/** One seed's measurement: per-step norms over the batch, from one forward and backward pass. */
+export interface SeedFlow {
+  seed: number;
+  /** Median over the batch of ‖∂L/∂h_t‖ at lag k = T − 1 − t (index k). */
+  dh: Float64Array;
+  /** The same for ‖∂L/∂c_t‖ (LSTM), else null. */
+  dc: Float64Array | null;
+  /** λ₁ = ‖W_hh‖₂ (the whole 4H×H matrix for the LSTM). */
+  lambda1: number;
+  /** LSTM: mean input, forget and output gate per step t (index t). */
+  gates: { input: Float64Array; forget: Float64Array; output: Float64Array } | null;
+}
+
+function medianOf(v: Float64Array | number[]): number {
+  const s = Float64Array.from(v).sort();
+  const n = s.length;
+  if (n === 0) return NaN;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/**
+ * One seed: builds the model, draws a batch of the adding problem (data seed = model seed, stream 1), puts an MSE
+ * loss at the last step (or at every step), runs BPTT with probes and takes the batch median per step.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SETTINGS, measureSeed } from "./flow.ts";
+ * const f = measureSeed({ ...DEFAULT_SETTINGS, T: 50 }, 0);
+ * f.dh[0] > f.dh[49]; // true: ρ = 0.9 vanishes
+ * ```
+ */
+export function measureSeed(s: ExploreSettings, seed: number, T: number = s.T): SeedFlow {
+  const model = new Model(modelConfig(s, seed));
+  try {
+    const task = createTask("adding", { T, variant: "arjovsky" });
+    const batch = task.batch(new Rng(seed, 1), s.batch);
+    const B = batch.B, Tb = batch.T;
+    const y = model.forward(batch.x, Tb, B);
+    const R = model.outputRows(Tb, B);
+    // targets: the task's target at the last step, or the same target at every step
+    const target = new Float32Array(R);
+    for (let r = 0; r < R; r++) target[r] = (batch.target as ArrayLike<number>)[r % B];
+    let gates: SeedFlow["gates"] = null;
+    if (s.cell === "lstm") {
+      const g = model.gateStats(); // needs the forward activations: before backward
+      gates = {
+        input: Float64Array.from(g.input),
+        forget: Float64Array.from(g.forget),
+        output: Float64Array.from(g.output),
+      };
+    }
+    const dy = model.outputGrad();
+    lossAndGradient("mse", R, 1, y, target, null, dy);
+    model.zeroGrad();
+    const res = model.backward(dy, { probes: true });
+    const L = model.config.numLayers;
+    const med = (norms: ArrayLike<number>) => {
+      const out = new Float64Array(Tb), row = new Float64Array(B);
+      for (let k = 0; k < Tb; k++) {
+        const t = Tb - 1 - k;
+        for (let b = 0; b < B; b++) row[b] = norms[t * B + b];
+        out[k] = medianOf(row);
+      }
+      return out;
+    };
+    const H = s.hiddenSize, G = s.cell === "lstm" ? 4 : 1;
+    const w = model.parameter("rnn.weight_hh_l0").value;
+    return {
+      seed,
+      dh: med(res.dhNorm![L - 1]),
+      dc: res.dcNorm === null ? null : med(res.dcNorm[L - 1]),
+      lambda1: spectralNorm(w, G * H, H),
+      gates,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The explorer's main view: the profile over seeds, the bound and the gates. */
+export interface FlowProfile {
+  settings: ExploreSettings;
+  T: number;
+  /** Per lag k (index): median over seeds of each seed's batch median, and the quartiles over seeds. */
+  dh: { median: number[]; q25: number[]; q75: number[] };
+  dc: { median: number[]; q25: number[]; q75: number[] } | null;
+  /** Pascanu et al.'s bound ‖∂L/∂h_{T−1}‖·(λ₁γ)^k (γ = 1 for tanh), RNN only; λ₁ the median over seeds. */
+  bound: number[] | null;
+  lambda1: number;
+  /** Fitted factor per step of ‖∂L/∂h_t‖ (median over seeds of the batch median; lags ≥ 1 with normal values). */
+  factor: number;
+  /** The first seed's gate means per step t (LSTM). */
+  gates: SeedFlow["gates"];
+  seeds: SeedFlow[];
+}
+
+function quartiles(cols: Float64Array[], n: number) {
+  const median: number[] = [], q25: number[] = [], q75: number[] = [];
+  const v = new Float64Array(cols.length);
+  for (let k = 0; k < n; k++) {
+    for (let i = 0; i < cols.length; i++) v[i] = cols[i][k];
+    const s = Float64Array.from(v).sort();
+    const q = (p: number) => {
+      const x = p * (s.length - 1), i = Math.floor(x), f = x - i;
+      return i + 1 < s.length ? s[i] + f * (s[i + 1] - s[i]) : s[i];
+    };
+    median.push(q(0.5));
+    q25.push(q(0.25));
+    q75.push(q(0.75));
+  }
+  return { median, q25, q75 };
+}
+
+/** Least-squares slope of log10(v[k]) against k over k ≥ 1 where v is a normal float32, as a factor 10^slope. */
+export function fittedFactor(v: ArrayLike<number>): number {
+  let n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (let k = 1; k < v.length; k++) {
+    const x = v[k];
+    if (!(x >= 1.1754943508222875e-38 && x <= 3.4028234663852886e38)) continue;
+    const y = Math.log10(x);
+    n++, sx += k, sy += y, sxx += k * k, sxy += k * y;
+  }
+  if (n < 2) return NaN;
+  const slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+  return Math.pow(10, slope);
+}
+
+/**
+ * The profile of the settings: `seeds` seeds from `seed` on, each one forward and backward pass.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SETTINGS, gradientFlowProfile } from "./flow.ts";
+ * const p = gradientFlowProfile({ ...DEFAULT_SETTINGS, T: 100, seeds: 3 });
+ * p.factor < 1; // true: ρ = 0.9, the gradient vanishes
+ * ```
+ */
+export function gradientFlowProfile(s: ExploreSettings): FlowProfile {
+  const seeds: SeedFlow[] = [];
+  for (let i = 0; i < s.seeds; i++) seeds.push(measureSeed(s, s.seed + i));
+  const T = seeds[0].dh.length;
+  const dh = quartiles(seeds.map((f) => f.dh), T);
+  const dc = s.cell === "lstm" ? quartiles(seeds.map((f) => f.dc!), T) : null;
+  const lambda1 = medianOf(seeds.map((f) => f.lambda1));
+  const bound = s.cell === "rnn" ? dh.median.map((_, k) => dh.median[0] * Math.pow(lambda1, k)) : null;
+  return {
+    settings: s,
+    T,
+    dh,
+    dc,
+    bound,
+    lambda1,
+    factor: fittedFactor(dh.median),
+    gates: seeds[0].gates,
+    seeds,
+  };
+}
+
+/** The sequence lengths of the heatmap: eight from T/8 to T. */
+export function heatmapLengths(T: number): number[] {
+  const out = new Set<number>();
+  for (let i = 1; i <= 8; i++) out.add(Math.max(2, Math.round((T * i) / 8)));
+  return [...out];
+}
+
+/** One cell of the heatmap: log10 of the first seed's batch-median norm at step t of a sequence of length T. */
+export interface HeatCell {
+  T: number;
+  t: number;
+  log10norm: number;
+}
+
+/**
+ * The heatmap over (T, t): for each length of `heatmapLengths`, the first seed's batch-median ‖∂L/∂h_t‖ (or, for
+ * the LSTM, ‖∂L/∂c_t‖) per step, averaged in log10 over at most `bins` bins of the longest row.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SETTINGS, flowHeatmap } from "./flow.ts";
+ * flowHeatmap({ ...DEFAULT_SETTINGS, T: 40 }).length > 0; // true
+ * ```
+ */
+export function flowHeatmap(s: ExploreSettings, bins = 40): HeatCell[] {
+  const width = Math.max(1, Math.ceil(s.T / bins));
+  const out: HeatCell[] = [];
+  for (const T of heatmapLengths(s.T)) {
+    const f = measureSeed(s, s.seed, T);
+    const v = f.dc ?? f.dh;
+    for (let t0 = 0; t0 < T; t0 += width) {
+      let sum = 0, n = 0;
+      for (let t = t0; t < Math.min(T, t0 + width); t++) {
+        const x = v[T - 1 - t];
+        sum += x > 0 ? Math.max(-45, Math.log10(x)) : -45;
+        n++;
+      }
+      out.push({ T, t: t0, log10norm: Math.round((sum / n) * 1000) / 1000 });
+    }
+  }
+  return out;
+}
+
+/**
+ * The TypeScript that reproduces the explorer's numbers in Deno (run from the repository root).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SETTINGS, libraryCall } from "./flow.ts";
+ * libraryCall(DEFAULT_SETTINGS).includes("gradientFlowProfile"); // true
+ * ```
+ */
+export function libraryCall(s: ExploreSettings): string {
+  const settings = JSON.stringify(s).replace(/"(\w+)":/g, "$1: ").replace(/,/g, ", ");
+  const cfg = JSON.stringify(modelConfig(s, s.seed)).replace(/"(\w+)":/g, "$1: ").replace(/,/g, ", ");
+  return [
+    `// deno run -A flow.ts   (from the repository root)`,
+    `import { gradientFlowProfile } from "./lib/explore/flow.ts";`,
+    `const p = gradientFlowProfile(${settings});`,
+    `console.log(p.dh.median.slice(0, 5), p.factor); // ‖∂L/∂h_t‖ at lags 0..4, factor per step`,
+    ``,
+    `// which is, per seed (seed ${s.seed} shown), with lib/mod.ts:`,
+    `import { lossAndGradient, Model, Rng } from "./lib/mod.ts";`,
+    `import { createTask } from "./lib/tasks/registry.ts";`,
+    `const model = new Model(${cfg});`,
+    `const batch = createTask("adding", { T: ${s.T}, variant: "arjovsky" }).batch(new Rng(${s.seed}, 1), ${s.batch});`,
+    `const y = model.forward(batch.x, batch.T, batch.B), dy = model.outputGrad();`,
+    `lossAndGradient("mse", model.outputRows(), 1, y, /* target${
+      s.loss === "every" ? " at every step" : ""
+    } */ batch.target, null, dy);`,
+    `const { dhNorm, dcNorm } = model.backward(dy, { probes: true }); // (T, B) per layer: take the median over B`,
+  ].join("\n");
+}
