@@ -365,8 +365,9 @@ describe("log axes", () => {
         y: { field: "value", type: "quantitative", scale: { type: "log" }, axis: LOG_AXIS },
       },
     }, { strict: true });
-    const labels = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]).filter((t) => t.startsWith("10"));
+    const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    const labels = texts.filter((t) => t.startsWith("10"));
     assert.ok(labels.includes("10⁻¹⁶") && labels.includes("10¹⁰") && labels.includes("10⁰"), labels.join(" "));
-    assert.doesNotMatch(svg, /1e-|0\.0000|10,000/);
+    for (const t of texts) assert.doesNotMatch(t, /1e-|0\.0000|10,000/);
   });
 });
