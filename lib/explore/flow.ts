@@ -189,49 +189,81 @@ function medianOf(v: Float64Array | number[]): number {
 export function measureSeed(s: ExploreSettings, seed: number, T: number = s.T): SeedFlow {
   const model = new Model(modelConfig(s, seed));
   try {
-    const task = createTask("adding", { T, variant: "arjovsky" });
-    const batch = task.batch(new Rng(seed, 1), s.batch);
-    const B = batch.B, Tb = batch.T;
-    const y = model.forward(batch.x, Tb, B);
-    const R = model.outputRows(Tb, B);
-    // targets: the task's target at the last step, or the same target at every step
-    const target = new Float32Array(R);
-    for (let r = 0; r < R; r++) target[r] = (batch.target as ArrayLike<number>)[r % B];
-    let gates: SeedFlow["gates"] = null;
-    if (s.cell === "lstm") {
-      const g = model.gateStats(); // needs the forward activations: before backward
-      gates = {
-        input: Float64Array.from(g.input),
-        forget: Float64Array.from(g.forget),
-        output: Float64Array.from(g.output),
-      };
-    }
-    const dy = model.outputGrad();
-    lossAndGradient("mse", R, 1, y, target, null, dy);
-    model.zeroGrad();
-    const res = model.backward(dy, { probes: true });
-    const L = model.config.numLayers;
-    const med = (norms: ArrayLike<number>) => {
-      const out = new Float64Array(Tb), row = new Float64Array(B);
-      for (let k = 0; k < Tb; k++) {
-        const t = Tb - 1 - k;
-        for (let b = 0; b < B; b++) row[b] = norms[t * B + b];
-        out[k] = medianOf(row);
-      }
-      return out;
-    };
-    const H = s.hiddenSize, G = s.cell === "lstm" ? 4 : 1;
-    const w = model.parameter("rnn.weight_hh_l0").value;
-    return {
-      seed,
-      dh: med(res.dhNorm![L - 1]),
-      dc: res.dcNorm === null ? null : med(res.dcNorm[L - 1]),
-      lambda1: spectralNorm(w, G * H, H),
-      gates,
-    };
+    const batch = createTask("adding", { T, variant: "arjovsky" }).batch(new Rng(seed, 1), s.batch);
+    return { seed, ...measureModel(model, batch, s.loss) };
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * One forward and backward pass of a model on a batch with probes: an MSE loss on the readout at the last step
+ * (`loss: "last"`; for a model whose readout is at every step, a mask keeps the last step only) or at every step
+ * (the batch's target, repeated), and the batch median per step of ‖∂L/∂h_t‖ and ‖∂L/∂c_t‖ of the top layer.
+ *
+ * @example
+ * ```ts
+ * import { measureModel } from "./flow.ts";
+ * import { Model, Rng } from "../mod.ts";
+ * import { createTask } from "../tasks/registry.ts";
+ * const model = new Model({ cell: "lstm", inputSize: 2, hiddenSize: 8, outputSize: 1, seed: 0 });
+ * const batch = createTask("adding", { T: 20, variant: "arjovsky" }).batch(new Rng(0, 1), 4);
+ * measureModel(model, batch, "last").dh.length; // 20
+ * ```
+ */
+export function measureModel(
+  model: Model,
+  batch: { x: ArrayLike<number>; T: number; B: number; target: ArrayLike<number> },
+  loss: "last" | "every",
+): Omit<SeedFlow, "seed"> {
+  const B = batch.B, Tb = batch.T, O = model.outputWidth;
+  const y = model.forward(batch.x, Tb, B);
+  const R = model.outputRows(Tb, B);
+  const every = model.config.readout === "every";
+  // targets: the batch's own when they fit the readout, else its last-step target at every step
+  let target: ArrayLike<number> = batch.target;
+  let mask: Uint8Array | null = null;
+  if (batch.target.length !== R * O) {
+    const t = new Float32Array(R * O);
+    for (let i = 0; i < R * O; i++) t[i] = batch.target[i % batch.target.length];
+    target = t;
+  }
+  if (every && loss === "last") {
+    mask = new Uint8Array(R);
+    for (let b = 0; b < B; b++) mask[(Tb - 1) * B + b] = 1;
+  }
+  let gates: SeedFlow["gates"] = null;
+  if (model.config.cell === "lstm") {
+    const g = model.gateStats(); // needs the forward activations: before backward
+    gates = {
+      input: Float64Array.from(g.input),
+      forget: Float64Array.from(g.forget),
+      output: Float64Array.from(g.output),
+    };
+  }
+  const dy = model.outputGrad();
+  lossAndGradient("mse", R, O, y, target, mask, dy);
+  model.zeroGrad();
+  const res = model.backward(dy, { probes: true });
+  model.zeroGrad();
+  const L = model.config.numLayers;
+  const med = (norms: ArrayLike<number>) => {
+    const out = new Float64Array(Tb), row = new Float64Array(B);
+    for (let k = 0; k < Tb; k++) {
+      const t = Tb - 1 - k;
+      for (let b = 0; b < B; b++) row[b] = norms[t * B + b];
+      out[k] = medianOf(row);
+    }
+    return out;
+  };
+  const H = model.config.hiddenSize, G = model.config.cell === "lstm" ? 4 : 1;
+  const w = model.parameter(`rnn.weight_hh_l${L - 1}`).value;
+  return {
+    dh: med(res.dhNorm![L - 1]),
+    dc: res.dcNorm === null ? null : med(res.dcNorm[L - 1]),
+    lambda1: spectralNorm(w, G * H, H),
+    gates,
+  };
 }
 
 /** The explorer's main view: the profile over seeds, the bound and the gates. */
@@ -366,8 +398,9 @@ export function flowHeatmap(s: ExploreSettings, bins = 40): HeatCell[] {
  * ```
  */
 export function libraryCall(s: ExploreSettings): string {
-  const settings = JSON.stringify(s).replace(/"(\w+)":/g, "$1: ").replace(/,/g, ", ");
-  const cfg = JSON.stringify(modelConfig(s, s.seed)).replace(/"(\w+)":/g, "$1: ").replace(/,/g, ", ");
+  const js = (v: unknown) =>
+    JSON.stringify(v).replace(/"(\w+)":/g, "$1: ").replace(/,/g, ", ").replace(/\{/g, "{ ").replace(/\}/g, " }");
+  const settings = js(s), cfg = js(modelConfig(s, s.seed));
   return [
     `// deno run -A flow.ts   (from the repository root)`,
     `import { gradientFlowProfile } from "./lib/explore/flow.ts";`,
