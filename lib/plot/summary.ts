@@ -331,9 +331,9 @@ export function answerText(a: RunAnswer): string {
     const dh = a.flow.filter((r) => r.quantity === "dh"), dc = a.flow.filter((r) => r.quantity === "dc");
     const T = [...new Set(dh.map((r) => r.T))].join(", ");
     lines.push(
-      `Gradient flow (${dh[0]?.at === "init" ? "at initialisation" : `at ${dh[0]?.at}`}, T = ${T}, loss at the ` +
-        `last step): per step back in time the norm is multiplied by the factor; 10⁶ lag: where it is 10⁶ off ` +
-        `(~ extrapolated)`,
+      `Gradient flow ${dh[0]?.at === "init" ? "at initialisation" : `at ${dh[0]?.at}`}, T = ${T}, loss at the last ` +
+        `step. ×/step: factor of the norm per step back in time;`,
+      `10⁶ lag: steps until the norm is 10⁶ smaller or larger than at lag 0 (~: extrapolated from ×/step).`,
     );
     const rows = dh.map((r) => {
       const c = dc.find((x) => x.variant === r.variant);
@@ -356,8 +356,8 @@ export function answerText(a: RunAnswer): string {
       ),
     );
     lines.push(
-      `verdict: vanishes / explodes = 10⁶ change within ${VERDICT_HORIZON} steps, else holds; ` +
-        `sparkline: ‖∂L/∂c‖ for LSTMs, ‖∂L/∂h‖ otherwise, from lag 0 to T; ▁ = 10⁶ below lag 0, █ = 10⁶ above.`,
+      `verdict: vanishes / explodes when the 10⁶ lag is within ${VERDICT_HORIZON} steps, else holds.`,
+      `sparkline: ‖∂L/∂c‖ (LSTM) or ‖∂L/∂h‖ from lag 0 to T, relative to lag 0: ▁ 10⁶ smaller, █ 10⁶ larger.`,
     );
   }
   if (a.success.length > 0) {
