@@ -11,6 +11,7 @@
 
 import { Adam, clipGradNorm, lossAndGradient, Model, Rng } from "../mod.ts";
 import { createTask } from "../tasks/registry.ts";
+import { log10 } from "../math.ts";
 import { LOG_AXIS } from "../plot/specs.ts";
 import {
   CELLS,
@@ -352,7 +353,7 @@ function gateSpec(p: FlowProfile): Any {
 
 function verdict(factor: number): string {
   if (!Number.isFinite(factor)) return "—";
-  const decades = Math.abs(Math.log10(factor)) * 1000;
+  const decades = Math.abs(log10(factor)) * 1000;
   return decades < 6 ? "holds" : factor < 1 ? "vanishes" : "explodes";
 }
 
@@ -390,7 +391,7 @@ ${
   await new Promise((r) => setTimeout(r, 0));
   if (settingsToQuery(s) !== settingsToQuery(settings)) return; // settings moved on
   const cells = flowHeatmap(s);
-  const mid = Math.log10(p.dc ? p.dc.median[0] : p.dh.median[0]);
+  const mid = log10(p.dc ? p.dc.median[0] : p.dh.median[0]);
   await embed("heat-chart", heatSpec(cells, Number.isFinite(mid) ? mid : 0, p.dc ? "‖∂L/∂c_t‖" : "‖∂L/∂h_t‖"));
 }
 

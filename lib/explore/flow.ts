@@ -11,6 +11,8 @@
 
 import { type CellType, type InitConfig, lossAndGradient, Model, type ModelConfig, Rng, spectralNorm } from "../mod.ts";
 import { createTask } from "../tasks/registry.ts";
+import { log10 } from "../math.ts";
+import { pow10, powPositive } from "../plot/stats.ts";
 
 /** The recurrent-weight schemes the explorer offers ("spectral": W ~ N(0, 1/H) rescaled to spectral radius ρ). */
 export const INIT_SCHEMES = ["spectral", "spectral-orthogonal", "uniform", "glorot", "orthogonal", "identity"] as const;
@@ -306,12 +308,12 @@ export function fittedFactor(v: ArrayLike<number>): number {
   for (let k = 1; k < v.length; k++) {
     const x = v[k];
     if (!(x >= 1.1754943508222875e-38 && x <= 3.4028234663852886e38)) continue;
-    const y = Math.log10(x);
+    const y = log10(x);
     n++, sx += k, sy += y, sxx += k * k, sxy += k * y;
   }
   if (n < 2) return NaN;
   const slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-  return Math.pow(10, slope);
+  return pow10(slope);
 }
 
 /**
@@ -331,7 +333,7 @@ export function gradientFlowProfile(s: ExploreSettings): FlowProfile {
   const dh = quartiles(seeds.map((f) => f.dh), T);
   const dc = s.cell === "lstm" ? quartiles(seeds.map((f) => f.dc!), T) : null;
   const lambda1 = medianOf(seeds.map((f) => f.lambda1));
-  const bound = s.cell === "rnn" ? dh.median.map((_, k) => dh.median[0] * Math.pow(lambda1, k)) : null;
+  const bound = s.cell === "rnn" ? dh.median.map((_, k) => dh.median[0] * powPositive(lambda1, k)) : null;
   return {
     settings: s,
     T,
@@ -379,7 +381,7 @@ export function flowHeatmap(s: ExploreSettings, bins = 40): HeatCell[] {
       let sum = 0, n = 0;
       for (let t = t0; t < Math.min(T, t0 + width); t++) {
         const x = v[T - 1 - t];
-        sum += x > 0 ? Math.max(-45, Math.log10(x)) : -45;
+        sum += x > 0 ? Math.max(-45, log10(x)) : -45;
         n++;
       }
       out.push({ T, t: t0, log10norm: Math.round((sum / n) * 1000) / 1000 });

@@ -386,7 +386,7 @@ export function answerText(a: RunAnswer): string {
     ));
   }
   if (a.figures.length > 0) {
-    lines.push(`Figures: ${a.figures.map((f) => relative(cwd, f) || f).join(", ")}`);
+    lines.push("Figures (SVG):", ...a.figures.map((f) => `  ${relative(cwd, f) || f}`));
   }
   return lines.join("\n");
 }
