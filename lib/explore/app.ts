@@ -493,7 +493,7 @@ async function drawTraining(tr: Trainer): Promise<void> {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     width: "container",
     height: 220,
-    title: "‖∂L/∂h_t‖ against the lag as training goes on (batch median, loss at the last step)",
+    title: { text: "‖∂L/∂h_t‖ against the lag during training", subtitle: "batch median; loss at the last step" },
     data: { values: rows },
     mark: { type: "line" },
     encoding: {
