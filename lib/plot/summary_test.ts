@@ -103,6 +103,23 @@ describe("printRunAnswer", () => {
       const text = logged.join("\n");
       assert.match(text, /RNN ρ=0\.5 .* vanishes/);
       assert.equal(text, answerText(answer));
+      // --json: the same answer as one JSON line (non-finite numbers as strings)
+      logged.length = 0;
+      console.log = (...a: unknown[]) => logged.push(a.join(" "));
+      try {
+        await printRunAnswer("flow-tiny", out, { json: true, figures: false });
+      } finally {
+        console.log = log;
+      }
+      assert.equal(logged.length, 1);
+      const json = JSON.parse(logged[0]).answer;
+      assert.equal(json.experiment, "flow-tiny");
+      assert.deepEqual(
+        json.flow.map((
+          r: { variant: string; quantity: string; verdict: string },
+        ) => [r.variant, r.quantity, r.verdict]),
+        answer.flow.map((r) => [r.variant, r.quantity, r.verdict]),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
