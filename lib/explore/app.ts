@@ -279,13 +279,10 @@ function flowSpec(p: FlowProfile): Any {
 
 function heatSpec(cells: ReturnType<typeof flowHeatmap>, mid: number, quantity: string): Any {
   const Tmax = Math.max(...cells.map((c) => c.T));
-  // white at the lag-0 value, kept inside the data's range (vega warns otherwise)
+  // white at the lag-0 value, as many decades of blue below it as of orange above it
   const lo = Math.min(...cells.map((c) => c.log10norm)), hi = Math.max(...cells.map((c) => c.log10norm));
-  mid = hi - lo < 1e-9 ? lo : Math.min(hi - 1e-6 * (hi - lo), Math.max(lo + 1e-6 * (hi - lo), mid));
-  const width = cells.length > 1
-    ? cells.filter((c) => c.T === Tmax)[1]?.t - cells.filter((c) => c.T === Tmax)[0]?.t
-    : 1;
-  const values = cells.map((c) => ({ ...c, t1: Math.min(c.T, c.t + (width || 1)) }));
+  const half = Math.max(mid - lo, hi - mid, 0.5);
+  const values = cells;
   const gaps = [...new Set(cells.map((c) => c.T))].filter((T) => T < Tmax).map((T) => ({
     T,
     t: T,
@@ -317,7 +314,7 @@ function heatSpec(cells: ReturnType<typeof flowHeatmap>, mid: number, quantity: 
             field: "log10norm",
             type: "quantitative",
             title: "log10 norm",
-            scale: { scheme: "blueorange", domainMid: mid },
+            scale: { scheme: "blueorange", domain: [mid - half, mid + half] },
             legend: { type: "gradient" },
           },
           tooltip: [{ field: "T" }, { field: "t" }, { field: "log10norm", format: ".2f" }],

@@ -357,13 +357,16 @@ export function heatmapLengths(T: number): number[] {
 /** One cell of the heatmap: log10 of the first seed's batch-median norm at step t of a sequence of length T. */
 export interface HeatCell {
   T: number;
+  /** The bin's time steps [t, t1). */
   t: number;
+  t1: number;
   log10norm: number;
 }
 
 /**
  * The heatmap over (T, t): for each length of `heatmapLengths`, the first seed's batch-median ‖∂L/∂h_t‖ (or, for
- * the LSTM, ‖∂L/∂c_t‖) per step, averaged in log10 over at most `bins` bins of the longest row.
+ * the LSTM, ‖∂L/∂c_t‖) per step, averaged in log10 over bins of one width counted back from the loss step (at most
+ * `bins` in the longest row).
  *
  * @example
  * ```ts
@@ -377,14 +380,15 @@ export function flowHeatmap(s: ExploreSettings, bins = 40): HeatCell[] {
   for (const T of heatmapLengths(s.T)) {
     const f = measureSeed(s, s.seed, T);
     const v = f.dc ?? f.dh;
-    for (let t0 = 0; t0 < T; t0 += width) {
+    // bins of lags from the loss step back (the last bin of every row holds lags 0 .. width − 1)
+    for (let k0 = 0; k0 < T; k0 += width) {
       let sum = 0, n = 0;
-      for (let t = t0; t < Math.min(T, t0 + width); t++) {
-        const x = v[T - 1 - t];
+      for (let k = k0; k < Math.min(T, k0 + width); k++) {
+        const x = v[k];
         sum += x > 0 ? Math.max(-45, log10(x)) : -45;
         n++;
       }
-      out.push({ T, t: t0, log10norm: Math.round((sum / n) * 1000) / 1000 });
+      out.push({ T, t: Math.max(0, T - k0 - width), t1: T - k0, log10norm: Math.round((sum / n) * 1000) / 1000 });
     }
   }
   return out;
