@@ -169,7 +169,7 @@ export async function main(argv: string[]): Promise<number> {
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
   await server.finished;
   return 0;
 }
