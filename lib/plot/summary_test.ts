@@ -9,8 +9,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runExperiment } from "../experiment/runner.ts";
-import { flowRowsFromProbes } from "./data.ts";
-import { answerText, flowSummary, printRunAnswer, sparkline, verdictOf } from "./summary.ts";
+import { readFileSync } from "node:fs";
+import { flowRowsFromProbes, REPO_ROOT } from "./data.ts";
+import { answerText, flowSummary, printRunAnswer, runAnswer, sparkline, verdictOf } from "./summary.ts";
 
 /** Probes of a norm that is multiplied by `factor` per step back in time, the same for every batch row. */
 function geometric(variant: string, cell: "lstm" | "rnn", factor: number, T: number, B = 3) {
@@ -123,5 +124,15 @@ describe("printRunAnswer", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("README", () => {
+  it("shows the answer that the committed gradient-flow results give", () => {
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    const block = /```text\n(── gradient-flow: what it measured[^`]*?)\n```/.exec(readme);
+    assert.ok(block !== null, "README has the gradient-flow answer in a ```text block");
+    const answer = runAnswer("gradient-flow", join(REPO_ROOT, "results", "gradient-flow"), "full");
+    assert.equal(block[1], answerText(answer));
   });
 });
