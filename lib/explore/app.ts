@@ -9,7 +9,7 @@
  * @module
  */
 
-import { Adam, clipGradNorm, lossAndGradient, Model, Rng } from "../mod.ts";
+import { Adam, clipGradNorm, lossAndGradient, Model, requestWebGpuDevice, Rng, type WebGpuContext } from "../mod.ts";
 import { createTask } from "../tasks/registry.ts";
 import { log10 } from "../math.ts";
 import { LOG_AXIS } from "../plot/specs.ts";
@@ -19,6 +19,7 @@ import {
   flowHeatmap,
   type FlowProfile,
   gradientFlowProfile,
+  gradientFlowProfileWebGpu,
   INIT_SCHEMES,
   initConfig,
   libraryCall,
@@ -49,7 +50,9 @@ const LABELS: Record<string, string> = {
   batch: "batch B",
   seed: "first seed",
   seeds: "seeds",
+  backend: "run on",
 };
+const HAS_WEBGPU = typeof navigator !== "undefined" && "gpu" in navigator;
 const CELL_NAMES: Record<string, string> = { rnn: "tanh RNN", lstm: "LSTM" };
 
 let settings: ExploreSettings;
@@ -86,6 +89,12 @@ function buildControls(): void {
     num("batch", false),
     num("seed", false),
     num("seeds", false),
+    field(
+      "backend",
+      `<select id="backend"><option value="cpu">WebAssembly (CPU)</option><option value="webgpu"${
+        HAS_WEBGPU ? "" : " disabled"
+      }>WebGPU${HAS_WEBGPU ? "" : " (not in this browser)"}</option></select>`,
+    ),
   ].join("");
   for (const el of form.querySelectorAll<HTMLInputElement | HTMLSelectElement>("input, select")) {
     el.addEventListener("input", () => onControl(el));
@@ -354,11 +363,23 @@ function verdict(factor: number): string {
   return decades < 6 ? "holds" : factor < 1 ? "vanishes" : "explodes";
 }
 
+let gpuDevice: Promise<WebGpuContext> | null = null;
+
 async function computeFlow(): Promise<void> {
   const s = { ...settings };
   $("status").textContent = "computing…";
   const t0 = performance.now();
-  const p = gradientFlowProfile(s);
+  let p: FlowProfile, where = "WebAssembly";
+  if (s.backend === "webgpu") {
+    try {
+      p = await gradientFlowProfileWebGpu(s, await (gpuDevice ??= requestWebGpuDevice()));
+      where = "WebGPU";
+    } catch (e) {
+      gpuDevice = null;
+      p = gradientFlowProfile(s);
+      where = `WebAssembly (WebGPU failed: ${(e as Error).message})`;
+    }
+  } else p = gradientFlowProfile(s);
   const ms = performance.now() - t0;
   const lags = [...new Set([0, 1, 10, 100, p.T - 1].filter((k) => k < p.T))];
   const cell = (v: number) => `<td data-value="${v}">${fmt(v)}</td>`;
@@ -378,12 +399,18 @@ ${
   $("code").textContent = libraryCall(s);
   await embed("flow-chart", flowSpec(p));
   if (p.gates) await embed("gate-chart", gateSpec(p));
-  else {$("gate-chart").innerHTML =
-      `<p class="note">Gate means: the LSTM has input, forget and output gates; the tanh RNN has none.</p>`;}
+  else {
+    $("gate-chart").innerHTML = `<p class="note">${
+      s.cell !== "lstm"
+        ? "Gate means: the LSTM has input, forget and output gates; the tanh RNN has none."
+        : "Gate means: read back by the WebAssembly backend only."
+    }</p>`;
+  }
   document.body.dataset.flowRuns = String(Number(document.body.dataset.flowRuns ?? 0) + 1);
-  $("status").textContent = `computed in ${
-    ms.toFixed(0)
-  } ms (${s.seeds} forward + backward passes of T = ${p.T}, B = ${s.batch}, H = ${s.hiddenSize}, in this page)`;
+  $("status").textContent = `computed in ${ms.toFixed(0)} ms (${s.seeds} forward + backward passes of T = ${p.T}, ` +
+    `B = ${s.batch}, H = ${s.hiddenSize}, in this page, on ${where}${
+      s.backend === "webgpu" ? "; heatmap on WebAssembly" : ""
+    })`;
   // the heatmap takes eight more passes: after the main view is on screen
   await new Promise((r) => setTimeout(r, 0));
   if (settingsToQuery(s) !== settingsToQuery(settings)) return; // settings moved on

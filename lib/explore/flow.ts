@@ -9,7 +9,17 @@
  * @module
  */
 
-import { type CellType, type InitConfig, lossAndGradient, Model, type ModelConfig, Rng, spectralNorm } from "../mod.ts";
+import {
+  type CellType,
+  type InitConfig,
+  lossAndGradient,
+  Model,
+  type ModelConfig,
+  Rng,
+  spectralNorm,
+  type WebGpuContext,
+  WebGpuModel,
+} from "../mod.ts";
 import { createTask } from "../tasks/registry.ts";
 import { log10 } from "../math.ts";
 import { pow10, powPositive } from "../plot/stats.ts";
@@ -37,6 +47,8 @@ export interface ExploreSettings {
   /** First seed and number of seeds (the band is the quartiles over seeds). */
   seed: number;
   seeds: number;
+  /** Where the passes run: the WebAssembly kernels ("cpu") or WebGPU ("webgpu", where the runtime has it). */
+  backend: "cpu" | "webgpu";
 }
 
 /** The explorer's default settings. */
@@ -51,6 +63,7 @@ export const DEFAULT_SETTINGS: Readonly<ExploreSettings> = Object.freeze({
   batch: 16,
   seed: 0,
   seeds: 5,
+  backend: "cpu",
 });
 
 /** Allowed ranges of the numeric settings: [min, max, step]. */
@@ -88,6 +101,11 @@ export function settingsFromQuery(query: string | URLSearchParams): { settings: 
   if (init !== null) {
     if ((INIT_SCHEMES as readonly string[]).includes(init)) s.init = init as InitScheme;
     else errors.push(`init: got ${JSON.stringify(init)}, expected one of ${INIT_SCHEMES.join(", ")}`);
+  }
+  const backend = q.get("backend");
+  if (backend !== null) {
+    if (backend === "cpu" || backend === "webgpu") s.backend = backend;
+    else errors.push(`backend: got ${JSON.stringify(backend)}, expected cpu or webgpu`);
   }
   const loss = q.get("loss");
   if (loss !== null) {
@@ -329,6 +347,10 @@ export function fittedFactor(v: ArrayLike<number>): number {
 export function gradientFlowProfile(s: ExploreSettings): FlowProfile {
   const seeds: SeedFlow[] = [];
   for (let i = 0; i < s.seeds; i++) seeds.push(measureSeed(s, s.seed + i));
+  return profileOf(s, seeds);
+}
+
+function profileOf(s: ExploreSettings, seeds: SeedFlow[]): FlowProfile {
   const T = seeds[0].dh.length;
   const dh = quartiles(seeds.map((f) => f.dh), T);
   const dc = s.cell === "lstm" ? quartiles(seeds.map((f) => f.dc!), T) : null;
@@ -345,6 +367,76 @@ export function gradientFlowProfile(s: ExploreSettings): FlowProfile {
     gates: seeds[0].gates,
     seeds,
   };
+}
+
+/**
+ * `measureSeed` on WebGPU: the same model (the same initial weights: `WebGpuModel.create` initialises as `Model`),
+ * batch and loss, BPTT with probes on the GPU. Gate means are not read back (null).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SETTINGS, measureSeedWebGpu } from "./flow.ts";
+ * import { requestWebGpuDevice } from "../mod.ts";
+ * // const f = await measureSeedWebGpu({ ...DEFAULT_SETTINGS, T: 50 }, 0, await requestWebGpuDevice());
+ * ```
+ */
+export async function measureSeedWebGpu(
+  s: ExploreSettings,
+  seed: number,
+  device: WebGpuContext,
+  T: number = s.T,
+): Promise<SeedFlow> {
+  const config = modelConfig(s, seed);
+  const model = await WebGpuModel.create(config, { device });
+  try {
+    const batch = createTask("adding", { T, variant: "arjovsky" }).batch(new Rng(seed, 1), s.batch);
+    const B = batch.B, Tb = batch.T, O = model.outputWidth;
+    const y = await model.forward(batch.x, Tb, B);
+    const R = y.length / O;
+    const target = new Float32Array(R * O);
+    for (let i = 0; i < R * O; i++) target[i] = (batch.target as ArrayLike<number>)[i % batch.target.length];
+    const dy = new Float32Array(R * O);
+    lossAndGradient("mse", R, O, y, target, null, dy);
+    model.zeroGrad();
+    const res = await model.backward(dy, { probes: true });
+    const L = config.numLayers ?? 1, H = s.hiddenSize, G = s.cell === "lstm" ? 4 : 1;
+    const cpu = new Model(config, undefined); // the same initial weights, for λ₁
+    const lambda1 = spectralNorm(cpu.parameter(`rnn.weight_hh_l${L - 1}`).value, G * H, H);
+    cpu.dispose();
+    const med = (norms: ArrayLike<number>) => {
+      const out = new Float64Array(Tb), row = new Float64Array(B);
+      for (let k = 0; k < Tb; k++) {
+        for (let b = 0; b < B; b++) row[b] = norms[(Tb - 1 - k) * B + b];
+        out[k] = medianOf(row);
+      }
+      return out;
+    };
+    return {
+      seed,
+      dh: med(res.dhNorm![L - 1]),
+      dc: res.dcNorm === null ? null : med(res.dcNorm[L - 1]),
+      lambda1,
+      gates: null,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * `gradientFlowProfile` with every pass on WebGPU (no gate means).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SETTINGS, gradientFlowProfileWebGpu } from "./flow.ts";
+ * import { requestWebGpuDevice } from "../mod.ts";
+ * // const p = await gradientFlowProfileWebGpu({ ...DEFAULT_SETTINGS, backend: "webgpu" }, await requestWebGpuDevice());
+ * ```
+ */
+export async function gradientFlowProfileWebGpu(s: ExploreSettings, device: WebGpuContext): Promise<FlowProfile> {
+  const seeds: SeedFlow[] = [];
+  for (let i = 0; i < s.seeds; i++) seeds.push(await measureSeedWebGpu(s, s.seed + i, device));
+  return profileOf(s, seeds);
 }
 
 /** The sequence lengths of the heatmap: eight from T/8 to T. */
@@ -407,21 +499,26 @@ export function libraryCall(s: ExploreSettings): string {
   const js = (v: unknown) =>
     JSON.stringify(v).replace(/"(\w+)":/g, "$1: ").replace(/,/g, ", ").replace(/\{/g, "{ ").replace(/\}/g, " }");
   const settings = js(s), cfg = js(modelConfig(s, s.seed));
+  const gpu = s.backend === "webgpu";
+  const target = s.loss === "every"
+    ? "Array.from({ length: model.outputRows() }, (_, r) => batch.target[r % batch.B]) /* at every step */"
+    : "batch.target";
   return [
     `// deno run -A flow.ts   (from the repository root)`,
-    `import { gradientFlowProfile } from "./lib/explore/flow.ts";`,
-    `const p = gradientFlowProfile(${settings});`,
+    gpu
+      ? `import { gradientFlowProfileWebGpu } from "./lib/explore/flow.ts";\n` +
+        `import { requestWebGpuDevice } from "./lib/mod.ts";\n` +
+        `const p = await gradientFlowProfileWebGpu(${settings}, await requestWebGpuDevice());`
+      : `import { gradientFlowProfile } from "./lib/explore/flow.ts";\nconst p = gradientFlowProfile(${settings});`,
     `console.log(p.dh.median.slice(0, 5), p.factor); // ‖∂L/∂h_t‖ at lags 0..4, factor per step`,
     ``,
-    `// which is, per seed (seed ${s.seed} shown), with lib/mod.ts:`,
+    `// which is, per seed (seed ${s.seed} shown), with lib/mod.ts${gpu ? " (on the CPU; WebGpuModel alike)" : ""}:`,
     `import { lossAndGradient, Model, Rng } from "./lib/mod.ts";`,
     `import { createTask } from "./lib/tasks/registry.ts";`,
     `const model = new Model(${cfg});`,
     `const batch = createTask("adding", { T: ${s.T}, variant: "arjovsky" }).batch(new Rng(${s.seed}, 1), ${s.batch});`,
     `const y = model.forward(batch.x, batch.T, batch.B), dy = model.outputGrad();`,
-    `lossAndGradient("mse", model.outputRows(), 1, y, /* target${
-      s.loss === "every" ? " at every step" : ""
-    } */ batch.target, null, dy);`,
+    `lossAndGradient("mse", model.outputRows(), 1, y, ${target}, null, dy);`,
     `const { dhNorm, dcNorm } = model.backward(dy, { probes: true }); // (T, B) per layer: take the median over B`,
   ].join("\n");
 }

@@ -7,10 +7,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { lossAndGradient, Model, Rng } from "../mod.ts";
 import { createTask } from "../tasks/registry.ts";
+import { gpuTest, testDevice } from "../backend/webgpu/testing.ts";
 import {
   DEFAULT_SETTINGS,
   flowHeatmap,
   gradientFlowProfile,
+  gradientFlowProfileWebGpu,
   libraryCall,
   modelConfig,
   settingsFromQuery,
@@ -64,5 +66,22 @@ describe("gradientFlowProfile", () => {
     assert.ok(f.every((v) => v > 0.9), "σ(3) ≈ 0.95: the forget gate is mostly open");
     const cells = flowHeatmap({ ...base, T: 40 }, 10);
     assert.deepEqual([...new Set(cells.map((c) => c.T))], [5, 10, 15, 20, 25, 30, 35, 40]);
+  });
+});
+
+describe("gradientFlowProfileWebGpu", () => {
+  gpuTest("gives the CPU's profile on WebGPU (float32: relative 1e-5), for the RNN and the LSTM", async () => {
+    const device = await testDevice();
+    for (const cell of ["rnn", "lstm"] as const) {
+      const s = { ...DEFAULT_SETTINGS, cell, T: 40, hiddenSize: 16, batch: 4, seeds: 2 };
+      const cpu = gradientFlowProfile(s), gpu = await gradientFlowProfileWebGpu({ ...s, backend: "webgpu" }, device);
+      assert.equal(gpu.lambda1, cpu.lambda1);
+      for (const q of ["dh", "dc"] as const) {
+        if (cell === "rnn" && q === "dc") continue;
+        const a = gpu[q]!.median, b = cpu[q]!.median;
+        const scale = Math.max(...b);
+        for (let k = 0; k < 40; k++) assert.ok(Math.abs(a[k] - b[k]) <= 1e-5 * scale, `${cell} ${q} lag ${k}`);
+      }
+    }
   });
 });
