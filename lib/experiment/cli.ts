@@ -167,6 +167,11 @@ export async function main(argv: string[]): Promise<number> {
           } → ${where}/ (summary.csv, summary.jsonl, gradient_flow.jsonl, curves.jsonl, cells/)`,
       );
       if (s.failed.length > 0) exit = 1;
+      // the answer: a table of what was measured, and the figures beside the tables (lib/plot/summary.ts)
+      if (s.complete || o["merge-only"]) {
+        const { printRunAnswer } = await import("../plot/summary.ts");
+        await printRunAnswer(s.experiment, s.outDir, { json: o.json ?? false, profile: quick ? "quick" : "full" });
+      }
     } catch (e) {
       if (e instanceof ExperimentError) console.error(e.message);
       else console.error(`${file}: ${(e as Error).stack ?? e}`);

@@ -3,7 +3,10 @@
  *
  * A chart is displayed as ONE MIME bundle: `application/vnd.vegalite.v5+json` (the spec, for JupyterLab and VS
  * Code, which render it interactively), `image/svg+xml` (a static rendering, for GitHub and nbviewer, which do not
- * run vega) and `text/plain` (the title). Outside a notebook (Deno.jupyter is absent) the bundle is returned and
+ * run vega), `text/markdown` (the same SVG as an image, `![title](data:image/svg+xml;base64,…)`: `jupyter nbconvert
+ * --to html` prefers Markdown to SVG and strips the elements of inline SVG (its `clean_html`), so without it an export
+ * shows blank charts; JupyterLab ranks vega-lite above Markdown and stays interactive) and `text/plain` (the title).
+ * Outside a notebook (Deno.jupyter is absent) the bundle is returned and
  * nothing is displayed, so the same code runs in tests, Bun and scripts.
  *
  * Every output carries a running number in its metadata (`{"lstm-lab": {"display": n}}`, counted from 1 per kernel),
@@ -73,15 +76,25 @@ function titleOf(spec: VlSpec): string {
  *   mark: "line",
  *   encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } },
  * });
- * Object.keys(bundle); // ["application/vnd.vegalite.v5+json", "image/svg+xml", "text/plain"]
+ * Object.keys(bundle); // ["application/vnd.vegalite.v5+json", "image/svg+xml", "text/markdown", "text/plain"]
  * ```
  */
 export async function chartBundle(spec: VlSpec): Promise<MimeBundle> {
+  const svg = await renderSvg(spec), title = titleOf(spec);
   return {
     [VEGALITE_MIME]: spec,
-    "image/svg+xml": await renderSvg(spec),
-    "text/plain": titleOf(spec),
+    "image/svg+xml": svg,
+    "text/markdown": `![${title.replace(/[[\]\\]/g, "")}](data:image/svg+xml;base64,${base64(svg)})`,
+    "text/plain": title,
   };
+}
+
+/** Base64 of a string's UTF-8 bytes. */
+function base64(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
 }
 
 /**

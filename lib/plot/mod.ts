@@ -60,6 +60,7 @@ export {
   gradientFlowSpec,
   type GradientFlowSpecOptions,
   type LearnabilitySpecOptions,
+  LOG_AXIS,
   sequencesToSuccessSpec,
   successRateSpec,
   type TableRow,
@@ -70,7 +71,24 @@ export {
   VEGA_LITE_SCHEMA,
   type VlSpec,
 } from "./specs.ts";
-export { type RenderOptions, renderSvg, writeSvg } from "./render.ts";
+export { estimateTextWidth, type RenderOptions, renderSvg, writeSvg } from "./render.ts";
+export { type ExperimentFigure, experimentFigures, sharedLength } from "./figures.ts";
+export {
+  answerText,
+  flowSummary,
+  type FlowSummaryRow,
+  type FlowVerdict,
+  printRunAnswer,
+  publishedComparison,
+  type RunAnswer,
+  runAnswer,
+  sparkline,
+  type SuccessSummaryRow,
+  VERDICT_DECADES,
+  VERDICT_HORIZON,
+  verdictOf,
+  writeRunFigures,
+} from "./summary.ts";
 export { chartBundle, type MimeBundle, show, showHtml, showMarkdown, VEGALITE_MIME } from "./display.ts";
 export {
   type CellMatcher,

@@ -18,19 +18,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import process from "node:process";
-import { axisName, decayRates, lengthAxis, nominalT, successCriterion, successStats } from "./analysis.ts";
+import { decayRates, nominalT } from "./analysis.ts";
 import { loadResults, REPO_ROOT, type ResultSet } from "./data.ts";
+import { experimentFigures } from "./figures.ts";
 import { writeSvg } from "./render.ts";
 import { EXPERIMENTS, reproductionRows, reproductionTableHtml } from "./reproduction.ts";
-import {
-  decayRateSpec,
-  flowHeatmapSpec,
-  gradientFlowSpec,
-  sequencesToSuccessSpec,
-  successRateSpec,
-  trainingCurvesSpec,
-  type VlSpec,
-} from "./specs.ts";
+import { gradientFlowSpec, type VlSpec } from "./specs.ts";
 
 /** Options of `buildReport`. */
 export interface ReportOptions {
@@ -159,6 +152,8 @@ ${tableHtml(["experiment", "role", "status", "merged", "commit", "runtime", "ref
     } else {
       const Ts = [...new Set(gf.flow.map(nominalT))].sort((a, b) => a - b);
       const rates = decayRates(gf.flow, { at: "init" });
+      const figs = experimentFigures(gf, "gradient-flow");
+      const fig = (name: string) => figs.find((f) => f.name === name)!.spec;
       const Tmax = Ts.at(-1)!;
       const rateRows = rates.filter((d) => d.T === Tmax).map((d) => [
         d.series,
@@ -175,7 +170,7 @@ ${tableHtml(["experiment", "role", "status", "merged", "commit", "runtime", "ref
           statusText(gf)
         }: tanh RNNs with recurrent spectral radius ρ and LSTMs with forget-gate bias b_f, T = ${Ts.join(", ")}.</p>`,
         chart(
-          gradientFlowSpec(gf.flow, { quantity: "both" }),
+          fig("gradient_flow"),
           `Gradient norm against the lag at T = ${Tmax}: RNN (by ρ) and LSTM (by forget bias), with Pascanu's bound for the RNNs.`,
           "gradient_flow",
         ),
@@ -184,12 +179,12 @@ ${tableHtml(["experiment", "role", "status", "merged", "commit", "runtime", "ref
           "The same for every sequence length.",
         ),
         chart(
-          flowHeatmapSpec(gf.flow),
+          fig("gradient_flow_heatmap"),
           "log10 gradient norm over (T, t), one panel per model.",
           "gradient_flow_heatmap",
         ),
         chart(
-          decayRateSpec(rates),
+          fig("gradient_decay"),
           "Measured factor per step back in time against Pascanu's bound λ₁γ.",
           "gradient_decay",
         ),
@@ -211,22 +206,12 @@ ${tableHtml(["experiment", "role", "status", "merged", "commit", "runtime", "ref
       const r = results.get(e.name);
       if (!r || r.flow.length === 0) continue;
       const ats = new Set(r.flow.map((f) => String(f.at)));
-      // the longest length measured for every model (else the longest measured at all)
-      const variants = new Set(r.flow.map((f) => f.variant));
-      const lengths = [...new Set(r.flow.map(nominalT))].sort((a, b) => b - a);
-      const shared = lengths.find((T) =>
-        [...variants].every((v) => r.flow.some((f) => f.variant === v && nominalT(f) === T))
-      );
+      // the longest length measured for every model (else the longest measured at all): experimentFigures
+      const spec = experimentFigures(r, e.kind).find((f) => f.name === "gradient_flow_training")!.spec;
       parts.push(
         `<h3>${esc(e.name)}</h3>`,
         chart(
-          gradientFlowSpec(r.flow, {
-            T: shared ?? lengths[0],
-            at: ats.size > 1 ? "all" : undefined,
-            quantity: "both",
-            width: 300,
-            height: 220,
-          }),
+          spec,
           `${esc(e.name)} (${esc(statusText(r))}): gradient flow ${
             ats.size > 1 ? "at initialisation and after training" : "at initialisation"
           }, at the longest T measured for every model.`,
@@ -254,24 +239,20 @@ ${
         parts.push(`<p class="not-run">${esc(e.name)}: not run.</p>`);
         continue;
       }
-      const xCol = lengthAxis(r.summary);
-      const xTitle = xCol === null ? undefined : axisName(xCol);
-      const stats = successStats(r.summary);
       const main = e.name === "adding-learnability";
+      const figs = experimentFigures(r, e.kind);
+      const fig = (name: string) => figs.find((f) => f.name === name)!.spec;
       parts.push(
         `<p>${esc(e.experiment.description)} — ${esc(statusText(r))}.</p>`,
         chart(
-          successRateSpec(stats, { xTitle, title: `${e.name}: success rate${xTitle ? ` against ${xTitle}` : ""}` }),
+          fig("learnability_success"),
           `${esc(e.name)}: success rate per model, 95% Wilson intervals over seeds.`,
           main ? "learnability_success" : undefined,
         ),
       );
-      if (successCriterion(r.summary[0]) === "solved") {
+      if (figs.some((f) => f.name === "learnability_sequences")) {
         parts.push(chart(
-          sequencesToSuccessSpec(r.summary, {
-            xTitle,
-            title: `${e.name}: training sequences to success${xTitle ? ` against ${xTitle}` : ""}`,
-          }),
+          fig("learnability_sequences"),
           `${
             esc(e.name)
           }: training sequences until the stopping rule was met (open marks: not solved within the budget).`,
@@ -280,7 +261,7 @@ ${
       }
       if (r.curves.length) {
         parts.push(chart(
-          trainingCurvesSpec(r.curves, r.summary, { name: e.name }),
+          fig("training_curves"),
           `${esc(e.name)}: training curves (loss against the trivial baseline, fraction correct, gradient norm).`,
           main ? "training_curves" : undefined,
         ));

@@ -45,6 +45,25 @@ const BASE_CONFIG = {
   header: { labelFontSize: 12, titleFontSize: 12 },
 };
 
+const SUPERSCRIPTS: [string, string][] = [
+  ["-", "⁻"],
+  ["−", "⁻"],
+  ..."0123456789".split("").map((d, i) => [d, "⁰¹²³⁴⁵⁶⁷⁸⁹"[i]] as [string, string]),
+];
+
+/**
+ * A log axis labelled in one format, 10ⁿ with a superscript exponent, at the powers of ten only (vega's default mixes
+ * "10,000,000,000", "0.00001" and "1e-10" on one axis); the other ticks stay, unlabelled.
+ */
+export const LOG_AXIS: Readonly<{ labelExpr: string }> = Object.freeze({
+  labelExpr: (() => {
+    const exponent = "round(log(datum.value) / LN10)";
+    let text = `format(${exponent}, 'd')`;
+    for (const [d, sup] of SUPERSCRIPTS) text = `replace(${text}, regexp('${d}', 'g'), '${sup}')`;
+    return `datum.value > 0 && abs(log(datum.value) / LN10 - ${exponent}) < 1e-6 ? '10' + ${text} : ''`;
+  })(),
+});
+
 function top(spec: VlSpec): VlSpec {
   return { $schema: VEGA_LITE_SCHEMA, ...spec, config: { ...BASE_CONFIG, ...(spec.config as object ?? {}) } };
 }
@@ -278,7 +297,7 @@ export function gradientFlowSpec(rows: readonly FlowRow[], opts: GradientFlowSpe
       mark: { type: "area", opacity: 0.15 },
       encoding: {
         x: { field: "lag", type: "quantitative", title: "lag T − t (steps before the loss)" },
-        y: { field: "lo", type: "quantitative", scale: { type: "log" }, title: "gradient norm (log)" },
+        y: { field: "lo", type: "quantitative", scale: { type: "log" }, axis: LOG_AXIS, title: "gradient norm (log)" },
         y2: { field: "hi" },
         color,
       },
@@ -288,7 +307,7 @@ export function gradientFlowSpec(rows: readonly FlowRow[], opts: GradientFlowSpe
       mark: { type: "line", strokeWidth: 1.8 },
       encoding: {
         x: { field: "lag", type: "quantitative" },
-        y: { field: "value", type: "quantitative", scale: { type: "log" } },
+        y: { field: "value", type: "quantitative", scale: { type: "log" }, axis: LOG_AXIS },
         color,
         tooltip: [
           { field: "series", title: "model" },
@@ -305,7 +324,7 @@ export function gradientFlowSpec(rows: readonly FlowRow[], opts: GradientFlowSpe
         mark: { type: "line", strokeDash: [5, 4], strokeWidth: 1.3, opacity: 0.9 },
         encoding: {
           x: { field: "lag", type: "quantitative" },
-          y: { field: "value", type: "quantitative", scale: { type: "log" } },
+          y: { field: "value", type: "quantitative", scale: { type: "log" }, axis: LOG_AXIS },
           color,
           detail: { field: "series" },
         },
@@ -405,17 +424,33 @@ export function flowHeatmapSpec(rows: readonly FlowRow[], opts: FlowHeatmapOptio
     T: c.T,
     t0: c.t0,
     t1: c.t1,
+    // drawn a third of a bin wider (under the next cell) so that no anti-aliasing seam shows between cells
+    t1d: c.t1 < c.T ? c.t1 + binWidth / 3 : c.t1,
     log10norm: r5(c.sum / c.n),
   }));
   const lag0 = points.filter((p) => p.lag === 0 && p.median > 0 && Number.isFinite(p.median));
   const mid = lag0.length ? median(lag0.map((p) => log10(p.median))) : 0;
   const series = sortSeries(data.map((d) => d.series));
   const Ts = distinct(data.map((d) => d.T));
+  // t > T: no such step in a sequence of length T; drawn in gray with its own legend entry, apart from the colour
+  // scale (whose middle, the lag-0 value, is near white)
+  const tMax = Math.max(0, ...Ts);
+  const noData = series.flatMap((sr) =>
+    Ts.filter((T) => T < tMax && data.some((d) => d.series === sr && d.T === T)).map((T) => ({
+      series: sr,
+      T,
+      t0: T,
+      t1: tMax,
+      nodata: "no data (t > T)",
+    }))
+  );
   const subtitle = [
     `Color: log10 of the median over seeds of each seed's batch-median ${
       QUANTITY_TITLE[quantity]
     }; the loss is at t = T.`,
-    `White at ${mid.toFixed(1)} (the typical value at the loss step): blue has vanished, orange has grown.`,
+    `White at ${
+      mid.toFixed(1)
+    } (the typical value at the loss step): blue has vanished, orange has grown; gray: no step t > T.`,
   ];
   const notes: string[] = [];
   if (underflow) notes.push(`${plural(underflow, "point")} below float32's normal range (or 0) drawn at −38`);
@@ -425,32 +460,50 @@ export function flowHeatmapSpec(rows: readonly FlowRow[], opts: FlowHeatmapOptio
   const colorEnc = {
     field: "log10norm",
     type: "quantitative",
-    title: "log10 norm",
+    title: ["log10 norm", "(10ⁿ: n)"],
     scale: { scheme: "blueorange", domainMid: r5(mid) },
+    legend: { type: "gradient", orient: "right", gradientLength: 160, titleLimit: 200 },
   };
   return top({
     title: { text: opts.title ?? `log10 ${QUANTITY_TITLE[quantity]} over (T, t), ${atText}`, subtitle },
-    data: { values: data },
+    data: { values: [...noData, ...data] },
     facet: { field: "series", type: "nominal", title: null, sort: series },
     columns: opts.columns ?? 2,
     spec: {
       width: opts.width ?? 320,
       height: Math.max(60, 22 * Ts.length),
-      mark: { type: "rect", strokeWidth: 0.6 },
       encoding: {
         x: { field: "t0", type: "quantitative", title: "time step t", scale: { nice: false } },
         x2: { field: "t1" },
         y: { field: "T", type: "ordinal", sort: "descending", title: "sequence length T", axis: { grid: false } },
-        color: colorEnc,
-        stroke: { ...colorEnc, legend: null }, // adjacent cells without anti-aliasing seams
-        tooltip: [
-          { field: "series", title: "model" },
-          { field: "T" },
-          { field: "t0", title: "t from" },
-          { field: "t1", title: "t to" },
-          { field: "log10norm", title: "log10 norm", format: ".2f" },
-        ],
       },
+      layer: [{
+        transform: [{ filter: "isValid(datum.nodata)" }],
+        mark: { type: "rect", strokeWidth: 0 },
+        encoding: {
+          fill: {
+            field: "nodata",
+            type: "nominal",
+            title: null,
+            scale: { range: ["#d4d4d4"] },
+            legend: { orient: "right", symbolType: "square", symbolSize: 140 },
+          },
+        },
+      }, {
+        transform: [{ filter: "!isValid(datum.nodata)" }],
+        mark: { type: "rect", strokeWidth: 0 },
+        encoding: {
+          x2: { field: "t1d" },
+          color: colorEnc,
+          tooltip: [
+            { field: "series", title: "model" },
+            { field: "T" },
+            { field: "t0", title: "t from" },
+            { field: "t1", title: "t to" },
+            { field: "log10norm", title: "log10 norm", format: ".2f" },
+          ],
+        },
+      }],
     },
     resolve: { scale: { x: "shared" } },
   });
@@ -712,7 +765,11 @@ export function sequencesToSuccessSpec(summary: readonly SummaryRow[], opts: Lea
         ? [{
           data: { values: medians },
           mark: { type: numeric ? "line" : "tick", strokeWidth: 1.5 },
-          encoding: { x: xEnc, y: { field: "sequences", type: "quantitative", scale: { type: "log" } }, color },
+          encoding: {
+            x: xEnc,
+            y: { field: "sequences", type: "quantitative", scale: { type: "log" }, axis: LOG_AXIS },
+            color,
+          },
         }]
         : []),
       {
@@ -720,7 +777,13 @@ export function sequencesToSuccessSpec(summary: readonly SummaryRow[], opts: Lea
         mark: { type: "point", size: 50 },
         encoding: {
           x: xEnc,
-          y: { field: "sequences", type: "quantitative", scale: { type: "log" }, title: "training sequences (log)" },
+          y: {
+            field: "sequences",
+            type: "quantitative",
+            scale: { type: "log" },
+            axis: LOG_AXIS,
+            title: "training sequences (log)",
+          },
           color,
           fill: {
             condition: {
@@ -842,7 +905,13 @@ export function trainingCurvesSpec(
             mark: line,
             encoding: {
               x: { ...x, title: null },
-              y: { field: "loss", type: "quantitative", scale: { type: "log" }, title: "training loss (log)" },
+              y: {
+                field: "loss",
+                type: "quantitative",
+                scale: { type: "log" },
+                axis: LOG_AXIS,
+                title: "training loss (log)",
+              },
               color,
               detail,
             },
@@ -873,7 +942,13 @@ export function trainingCurvesSpec(
         mark: line,
         encoding: {
           x,
-          y: { field: "gradNorm", type: "quantitative", scale: { type: "log" }, title: "gradient norm (log)" },
+          y: {
+            field: "gradNorm",
+            type: "quantitative",
+            scale: { type: "log" },
+            axis: LOG_AXIS,
+            title: "gradient norm (log)",
+          },
           color,
           detail,
         },

@@ -15,6 +15,7 @@ import {
   flowHeatmapSpec,
   gateStatsSpec,
   gradientFlowSpec,
+  LOG_AXIS,
   sequencesToSuccessSpec,
   successRateSpec,
   tableSpec,
@@ -144,16 +145,22 @@ describe("gradientFlowSpec", () => {
 describe("flowHeatmapSpec", () => {
   it("colors log10 norm over (T, t), with norms below float32's normal range clipped to −38 and counted", () => {
     const spec = flowHeatmapSpec([...RNN, ...flowRows("rnn-rho0.5", "rnn", 0.5, 20, [0, 1, 2])]) as Any;
-    assert.equal(spec.spec.mark.type, "rect");
-    assert.equal(spec.spec.encoding.color.field, "log10norm");
+    const [noData, cells] = spec.spec.layer;
+    assert.equal(cells.mark.type, "rect");
+    assert.equal(cells.encoding.color.field, "log10norm");
+    assert.equal(cells.encoding.color.legend.type, "gradient"); // a colour legend
     assert.equal(spec.spec.encoding.y.field, "T");
     assert.equal(spec.spec.encoding.x.field, "t0");
-    const v = values(spec).map((d) => d.log10norm);
+    // t > T is drawn apart from the colour scale (gray, its own legend entry), for the shorter row only
+    assert.equal(noData.encoding.fill.field, "nodata");
+    const gaps = values(spec).filter((d) => d.nodata !== undefined);
+    assert.deepEqual(gaps.map((d) => [d.series, d.T, d.t0, d.t1]), [["RNN ρ=0.5", 20, 20, 200]]);
+    const v = values(spec).filter((d) => d.nodata === undefined).map((d) => d.log10norm);
     assert.ok(Math.min(...v) >= -38 && Math.min(...v) < -37, `clipped at float32's smallest normal: ${Math.min(...v)}`);
     assert.match(subtitle(spec), /below float32's normal range \(or 0\) drawn at −38/);
     const Ts = new Set(values(spec).map((d) => d.T));
     assert.deepEqual([...Ts].sort((a, b) => a - b), [20, 200]);
-    assert.ok(values(spec).filter((d) => d.T === 200).length <= 50, "long rows are binned");
+    assert.ok(values(spec).filter((d) => d.T === 200 && d.nodata === undefined).length <= 50, "long rows are binned");
   });
 });
 
@@ -343,5 +350,24 @@ describe("reproduction mapping", () => {
     assert.deepEqual(extra.map((r) => r.ours), ["rnn, T = 100", "rnn, T = 1000"]);
     assert.equal(extra[0].success, "1/3 solved");
     assert.equal(extra[1].testWrong, "2000/2560");
+  });
+});
+
+describe("log axes", () => {
+  it("label powers of ten only, all as 10ⁿ (no '1e-10', '0.00001' or '10,000,000,000' on one axis)", async () => {
+    const { renderSvg } = await import("./render.ts");
+    const values = Array.from({ length: 30 }, (_, k) => ({ lag: k, value: Math.pow(10, 10 - k) }));
+    const svg = await renderSvg({
+      data: { values },
+      mark: "line",
+      encoding: {
+        x: { field: "lag", type: "quantitative" },
+        y: { field: "value", type: "quantitative", scale: { type: "log" }, axis: LOG_AXIS },
+      },
+    }, { strict: true });
+    const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    const labels = texts.filter((t) => t.startsWith("10"));
+    assert.ok(labels.includes("10⁻¹⁶") && labels.includes("10¹⁰") && labels.includes("10⁰"), labels.join(" "));
+    for (const t of texts) assert.doesNotMatch(t, /1e-|0\.0000|10,000/);
   });
 });
