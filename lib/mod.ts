@@ -24,9 +24,9 @@
  * @module
  */
 
-export type { Arr, CellType, DType, Kernels } from "./backend/kernels.ts";
+export type { Arr, CellType, DType, Kernels } from "./nn/kernels.ts";
 export { cpuKernels } from "./backend/cpu/cpu_kernels.ts";
-export { jsKernels } from "./backend/cpu/js_kernels.ts";
+export { jsKernels } from "./nn/js_kernels.ts";
 export { type WasmKernelOptions, type WasmKernels, wasmKernels } from "./backend/cpu/wasm_kernels.ts";
 export {
   type RecurrenceMode,
@@ -81,7 +81,7 @@ export {
   type TrainStatus,
 } from "./train.ts";
 
-export { type InitConfig, type RecurrentInit } from "./init.ts";
+export { type InitConfig, type RecurrentInit } from "./nn/init.ts";
 export { Rng } from "./rng.ts";
 export { eigenvalues, orthogonal, spectralNorm, spectralRadius } from "./linalg.ts";
 export { decodeSafetensors, encodeSafetensors, readSafetensorsFile, writeSafetensorsFile } from "./io/safetensors.ts";

@@ -9,26 +9,14 @@
  * @module
  */
 
-import type { Arr } from "./backend/kernels.ts";
+import type { Arr } from "./arr.ts";
+import type { Batch } from "./nn/batch.ts";
 import type { Model } from "./nn/model.ts";
 import { lossAndGradient, type LossKind } from "./nn/loss.ts";
 import { clipGradNorm, clipGradValue, gradNorm } from "./optim/clip.ts";
 import type { Optimizer } from "./optim/optimizer.ts";
 
-/**
- * One minibatch, time-major.
- * - x (T, B, I);
- * - target: per output row, values (R, O) for MSE/BCE or class indices (R) for cross-entropy, where R is B for a
- *   readout at the last step and T·B for a readout at every step (row t·B + b);
- * - mask (R), optional: 1 where a row carries loss (variable-length sequences, the copy task's last 10 steps).
- */
-export interface Batch {
-  x: ArrayLike<number>;
-  T: number;
-  B: number;
-  target: ArrayLike<number>;
-  mask?: ArrayLike<number> | null;
-}
+export type { Batch };
 
 /** What the loop knows after a step, passed to `onStep` and `metric`. */
 export interface StepInfo {
@@ -104,11 +92,11 @@ export interface TrainResult {
  *
  * @example
  * ```ts
- * import { Model } from "./nn/model.ts";
+ * import { cpuModel } from "./backend/cpu/model.ts";
  * import { Adam } from "./optim/adam.ts";
  * import { train } from "./train.ts";
  * import { Rng } from "./rng.ts";
- * const model = new Model({ cell: "lstm", inputSize: 1, hiddenSize: 8, outputSize: 1, seed: 0 });
+ * const model = cpuModel({ cell: "lstm", inputSize: 1, hiddenSize: 8, outputSize: 1, seed: 0 });
  * const rng = new Rng(1);
  * const T = 5, B = 8;
  * const result = train(model, {
@@ -291,9 +279,9 @@ export class TrainingRun {
  *
  * @example
  * ```ts
- * import { Model } from "./nn/model.ts";
+ * import { cpuModel } from "./backend/cpu/model.ts";
  * import { evaluate } from "./train.ts";
- * const model = new Model({ cell: "rnn", inputSize: 1, hiddenSize: 4, outputSize: 1 });
+ * const model = cpuModel({ cell: "rnn", inputSize: 1, hiddenSize: 4, outputSize: 1 });
  * const { loss } = evaluate(model, { x: [0.1, 0.2, 0.3], T: 3, B: 1, target: [0.5] }, "mse");
  * ```
  */

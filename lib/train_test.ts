@@ -1,6 +1,7 @@
 // The training loop: an LSTM learns a small long-lag problem; runs are bit-for-bit deterministic (on rerun, across
 // thread counts, and across Deno and Bun: a fingerprint of the trained weights is pinned); divergence is recorded,
 // not thrown; the stopping rules work.
+import { cpuModel } from "./backend/cpu/model.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Model, type ModelConfig } from "./nn/model.ts";
@@ -42,7 +43,7 @@ function latchModel(cfg: Partial<ModelConfig>): Model {
   // A forget-gate bias of 3 (σ(3) ≈ 0.95) lets the error reach 47 steps back; with 0 or 1 the same model stays at
   // chance within this budget (measured: 4 of 4 seeds at 50% after 300 steps; with 2 or 3, 4 of 4 at 100%).
   const init = { forgetBias: 3 };
-  return new Model({ cell: "lstm", inputSize: 1, hiddenSize: 8, outputSize: 1, seed: 3, init, ...cfg });
+  return cpuModel({ cell: "lstm", inputSize: 1, hiddenSize: 8, outputSize: 1, seed: 3, init, ...cfg });
 }
 
 function trainLatch(cfg: Partial<ModelConfig>, steps: number, model = latchModel(cfg)) {
@@ -101,7 +102,7 @@ const PINNED = ["fc7a4c2f", "9e21bd44"];
 describe("stopping and divergence", () => {
   const batches = (rng: Rng) => () => latchBatch(rng, 10, 8);
   it("a diverging run is recorded as diverged with its history, not thrown", () => {
-    const model = new Model({ cell: "rnn", inputSize: 1, hiddenSize: 8, outputSize: 1 });
+    const model = cpuModel({ cell: "rnn", inputSize: 1, hiddenSize: 8, outputSize: 1 });
     const result = train(model, {
       loss: "mse",
       optimizer: new SGD({ lr: 1e30 }),
@@ -114,7 +115,7 @@ describe("stopping and divergence", () => {
     assert.ok(result.history.length >= 1, "what was recorded before is kept");
   });
   it("stops at a target loss, at a success criterion, and at a budget in sequences", () => {
-    const mk = () => new Model({ cell: "lstm", inputSize: 1, hiddenSize: 8, outputSize: 1 });
+    const mk = () => cpuModel({ cell: "lstm", inputSize: 1, hiddenSize: 8, outputSize: 1 });
     const opt = () => new Adam({ lr: 1e-2 });
     const r1 = train(mk(), {
       loss: "bce",
@@ -140,7 +141,7 @@ describe("stopping and divergence", () => {
     assert.equal(r3.sequences, 24); // 3 batches of 8: the budget is checked before each step
   });
   it("rejects a missing budget and bad options", () => {
-    const model = new Model({ cell: "lstm", inputSize: 1, hiddenSize: 2, outputSize: 1 });
+    const model = cpuModel({ cell: "lstm", inputSize: 1, hiddenSize: 2, outputSize: 1 });
     const base = { loss: "mse" as const, optimizer: new Adam({ lr: 1e-3 }), batches: batches(new Rng(3)) };
     assert.throws(() => train(model, base), /give a budget/);
     assert.throws(() => train(model, { ...base, maxSteps: 0 }), /maxSteps = 0, expected a positive integer/);

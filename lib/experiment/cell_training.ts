@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 import type { Adam as AdamT } from "../optim/adam.ts";
 import { Adam } from "../optim/adam.ts";
 import type { Optimizer } from "../optim/optimizer.ts";
@@ -16,9 +16,15 @@ import type { Rng } from "../rng.ts";
 import type { Task, TaskBatch } from "../tasks/task.ts";
 import type { StepInfo, TrainOptions, TrainResult } from "../train.ts";
 import type { ModelConfig } from "../nn/model.ts";
-import type { CellProgress } from "./run_cell.ts";
 import type { GradientFlow, RunOutcome, TestMetrics } from "./results.ts";
 import type { Cell } from "./schema.ts";
+
+/** Progress of a running cell, reported about twice a second. */
+export interface CellProgress {
+  sequences: number;
+  maxSequences: number;
+  loss: number;
+}
 
 /** A cell's optimizer settings. */
 export type OptimizerSettings = NonNullable<Cell["training"]>["optimizer"];

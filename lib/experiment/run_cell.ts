@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import { cpuModel } from "../backend/cpu/model.ts";
+import type { Arr } from "../arr.ts";
 import { spectralNorm, spectralRadius } from "../linalg.ts";
 import { log10 } from "../math.ts";
 import { quantileSorted } from "../quantile.ts";
@@ -20,6 +21,7 @@ import { train } from "../train.ts";
 import type { Cell } from "./schema.ts";
 import type { GradientFlow, NormProfile, RunOutcome, TestMetrics } from "./results.ts";
 import {
+  type CellProgress,
   CellRecorder,
   evaluationSets,
   fractionCorrect,
@@ -29,12 +31,7 @@ import {
   trainOptionsOf,
 } from "./cell_training.ts";
 
-/** Progress of a running cell, reported about twice a second. */
-export interface CellProgress {
-  sequences: number;
-  maxSequences: number;
-  loss: number;
-}
+export type { CellProgress };
 
 /** Options of `runCell`. */
 export interface RunCellOptions {
@@ -59,7 +56,7 @@ export interface RunCellOptions {
 export function runCell(cell: Cell, opts: RunCellOptions = {}): RunOutcome {
   const start = performance.now();
   const task = createTask(cell.task.name, cell.task.params);
-  const model = new Model(modelConfigOf(cell, task));
+  const model = cpuModel(modelConfigOf(cell, task));
   try {
     const gfSpec = cell.measure.gradientFlow;
     const gfBatch = gfSpec === undefined ? null : task.batch(new Rng(cell.seed, 3), gfSpec.batchSize);

@@ -1,6 +1,6 @@
 /**
  * Runs one sweep cell on the WebGPU backend: `runCell` (run_cell.ts) with the training on the GPU. Same outcome
- * shape, same RNG streams (weights: stream 0 of the cell's seed, through `new Model(config)`; training data: 1; test
+ * shape, same RNG streams (weights: stream 0 of the cell's seed, through `cpuModel(config)`; training data: 1; test
  * set: 2; gradient-flow batch: 3; evaluation sets: 4), same stopping rules, same curve.
  *
  * Differences, all deliberate:
@@ -17,6 +17,7 @@
  * @module
  */
 
+import { cpuModel } from "../backend/cpu/model.ts";
 import { requestWebGpuDevice, type WebGpuContext } from "../backend/webgpu/device.ts";
 import { WebGpuModel } from "../backend/webgpu/model.ts";
 import { trainWebGpu } from "../backend/webgpu/train.ts";
@@ -94,7 +95,7 @@ export async function runCellWebGpu(cell: Cell, opts: RunCellWebGpuOptions = {})
     const gradientFlow: GradientFlow[] = [];
     const measureFlow = async (at: GradientFlow["at"]) => {
       if (gfBatch === null) return;
-      mirror ??= new Model(config);
+      mirror ??= cpuModel(config);
       mirror.params.set(await model.readParams());
       gradientFlow.push(measureGradientFlow(mirror, task, gfBatch, at));
     };

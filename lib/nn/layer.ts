@@ -29,7 +29,7 @@
  * @module
  */
 
-import type { Arr, CellType, Kernels } from "../backend/kernels.ts";
+import type { Arr, CellType, Kernels } from "./kernels.ts";
 
 export type { CellType };
 
@@ -63,7 +63,7 @@ export interface LayerBackwardOptions {
  *
  * @example
  * ```ts
- * import { jsKernels } from "../backend/cpu/js_kernels.ts";
+ * import { jsKernels } from "./js_kernels.ts";
  * import { RecurrentLayer } from "./layer.ts";
  * const k = jsKernels("float64");
  * const I = 2, H = 3, G = 4;

@@ -17,10 +17,9 @@
  * @module
  */
 
-import type { Arr, DType, Kernels } from "../backend/kernels.ts";
-import { cpuKernels } from "../backend/cpu/cpu_kernels.ts";
-import { jsKernels } from "../backend/cpu/js_kernels.ts";
-import { type InitConfig, initParameter, type ParamRole } from "../init.ts";
+import type { Arr, DType, Kernels } from "./kernels.ts";
+import { jsKernels } from "./js_kernels.ts";
+import { type InitConfig, initParameter, type ParamRole } from "./init.ts";
 import { Rng } from "../rng.ts";
 import { type CellType, gatesPerUnit, type LayerWeights, RecurrentLayer } from "./layer.ts";
 import { Linear, type LinearWeights } from "./linear.ts";
@@ -29,8 +28,9 @@ import { Linear, type LinearWeights } from "./linear.ts";
 export type ReadoutPlacement = "last" | "every" | "none";
 
 /**
- * Which kernels run the model: "cpu" picks the fastest CPU kernels for the dtype (WebAssembly SIMD for float32,
- * the reference kernels for float64); "js" forces the plain TypeScript reference kernels.
+ * Which CPU kernels run the model: "cpu" the fastest for the dtype (WebAssembly SIMD for float32, the reference
+ * kernels for float64; chosen by `cpuModel` / `createModel` in the backend layer); "js" the plain TypeScript
+ * reference kernels of this folder.
  */
 export type CpuBackendName = "cpu" | "js";
 
@@ -125,7 +125,7 @@ export interface GateStats {
  * ```ts
  * import { Model } from "./model.ts";
  * import { mseLoss } from "./loss.ts";
- * const model = new Model({ cell: "lstm", inputSize: 2, hiddenSize: 8, outputSize: 1, seed: 1 });
+ * const model = new Model({ cell: "lstm", inputSize: 2, hiddenSize: 8, outputSize: 1, seed: 1, backend: "js" });
  * const T = 10, B = 4;
  * const x = new Float32Array(T * B * 2).fill(0.5);
  * const y = model.forward(x, T, B); // (B, 1)
@@ -152,10 +152,20 @@ export class Model {
   #forwarded = false;
   #scratch = new Map<string, Arr>(); // named buffers in backend memory, grown on demand, reused across calls
 
+  /**
+   * A model on `kernels`. Without them, only `backend: "js"` (the reference kernels) can be built here: the fast CPU
+   * kernels live in the backend layer (`cpuModel(config)` of lib/backend/cpu/model.ts, or `createModel(config)`).
+   */
   constructor(config: ModelConfig, kernels?: Kernels) {
     const cfg = validateConfig(config);
     this.config = cfg;
-    this.kernels = kernels ?? selectKernels(cfg.backend, cfg.dtype, cfg.threads);
+    if (kernels === undefined && cfg.backend !== "js") {
+      throw new Error(
+        `Model: backend = "${cfg.backend}" needs its kernels; build the model with cpuModel(config) ` +
+          `(lib/backend/cpu/model.ts) or createModel(config) (lib/model.ts), or pass kernels`,
+      );
+    }
+    this.kernels = kernels ?? jsKernels(cfg.dtype);
     if (this.kernels.dtype !== cfg.dtype) {
       throw new RangeError(`Model: kernels are ${this.kernels.dtype} but config.dtype is ${cfg.dtype}`);
     }
@@ -409,11 +419,6 @@ export class Model {
     }
     return p;
   }
-}
-
-function selectKernels(backend: CpuBackendName, dtype: DType, threads: number): Kernels {
-  if (backend === "js") return jsKernels(dtype);
-  return cpuKernels(dtype, { threads });
 }
 
 function checkPositiveInt(field: string, v: number): void {

@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { Arr, CellType } from "../backend/kernels.ts";
-import { gemmReference } from "../backend/cpu/gemm.ts";
+import type { Arr, CellType } from "./kernels.ts";
+import { gemmReference } from "./gemm.ts";
 import { lstmCellBackward, lstmCellForward } from "./lstm.ts";
 import { rnnCellBackward, rnnCellForward } from "./rnn.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 
 /**
  * A gradient-descent optimizer over flat buffers.

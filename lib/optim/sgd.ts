@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 import { checkOption, type Optimizer, stateLike } from "./optimizer.ts";
 
 /** Options of `SGD`. */

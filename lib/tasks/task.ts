@@ -11,10 +11,10 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 import { lossAndGradient, type LossKind } from "../nn/loss.ts";
 import type { Rng } from "../rng.ts";
-import type { Batch } from "../train.ts";
+import type { Batch } from "../nn/batch.ts";
 
 /** Where a task's outputs are read: only after the last step of every sequence, or at every step (with a mask). */
 export type TaskReadout = "last" | "every";

@@ -18,7 +18,7 @@
 
 import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import type { Arr, Kernels } from "../kernels.ts";
+import type { Arr, Kernels } from "../../nn/kernels.ts";
 
 /** The exports of kernels.wasm: byte addresses into the memory; every kernel's row range comes first. */
 export interface WasmExports {

@@ -104,7 +104,7 @@ function missingApiError(): WebGpuUnavailableError {
   if (runtimeName() === "bun") {
     return new WebGpuUnavailableError(
       "WebGPU: Bun has no WebGPU (navigator.gpu is undefined). Run under Deno (`deno run -A ...`), which has it " +
-        "built in, or use the CPU backend (`new Model(...)`, `--backend cpu`).",
+        "built in, or use the CPU backend (`cpuModel(...)`, `--backend cpu`).",
     );
   }
   return new WebGpuUnavailableError(

@@ -33,7 +33,7 @@ import { Adam } from "../../optim/adam.ts";
 import type { Optimizer } from "../../optim/optimizer.ts";
 import { RMSProp } from "../../optim/rmsprop.ts";
 import { SGD } from "../../optim/sgd.ts";
-import type { Batch } from "../../train.ts";
+import type { Batch } from "../../nn/batch.ts";
 import { requestWebGpuDevice, type WebGpuContext, type WebGpuDeviceInfo } from "./device.ts";
 import { ceilDiv, Gpu, type Kernel, Program, readBuffers, Uniforms } from "./gpu.ts";
 import { lossKernel } from "./kernels/loss.ts";

@@ -3,10 +3,11 @@
 // norm; steps submitted in groups read back once give the same as steps read one by one; divergence is reported
 // with no update applied; trainWebGpu returns what train returns. Relative error as in testing.ts, bound 1e-4.
 // Skipped visibly under Bun (no WebGPU) and where Deno finds no adapter.
+import { cpuModel } from "../cpu/model.ts";
 import { describe } from "node:test";
 import assert from "node:assert/strict";
 import type { LossKind } from "../../nn/loss.ts";
-import { Model, type ModelConfig } from "../../nn/model.ts";
+import type { ModelConfig } from "../../nn/model.ts";
 import { Adam } from "../../optim/adam.ts";
 import type { Optimizer } from "../../optim/optimizer.ts";
 import { RMSProp } from "../../optim/rmsprop.ts";
@@ -94,7 +95,7 @@ describe("20 fused training steps on the GPU match train() on the CPU (float64)"
   for (const s of SETUPS) {
     gpuTest(s.name, async () => {
       const data = batches(s);
-      const cpu = new Model({ ...s.cfg, dtype: "float64", backend: "js" });
+      const cpu = cpuModel({ ...s.cfg, dtype: "float64", backend: "js" });
       const ref = train(cpu, {
         loss: s.loss,
         optimizer: s.optimizer(),
@@ -205,7 +206,7 @@ describe("readback groups, divergence, the training loop", () => {
         truncate: s.truncate,
         logEvery: 10,
       };
-      const cpu = new Model({ ...s.cfg, dtype: "float64", backend: "js" });
+      const cpu = cpuModel({ ...s.cfg, dtype: "float64", backend: "js" });
       const ref = train(cpu, { ...common, optimizer: s.optimizer() });
       for (const readEvery of [1, 7]) {
         const gpu = await WebGpuModel.create(s.cfg, { device: await testDevice() });
@@ -221,7 +222,7 @@ describe("readback groups, divergence, the training loop", () => {
       }
       // onStep stops the run at the same step; a divergence is reported as train reports it
       const stopAt = (info: { step: number }) => info.step === 13;
-      const cpu2 = new Model({ ...s.cfg, dtype: "float64", backend: "js" });
+      const cpu2 = cpuModel({ ...s.cfg, dtype: "float64", backend: "js" });
       const ref2 = train(cpu2, { ...common, optimizer: s.optimizer(), onStep: stopAt });
       const gpu2 = await WebGpuModel.create(s.cfg, { device: await testDevice() });
       try {
