@@ -7,7 +7,7 @@
  * - step: `await model.trainStep(batch, ...)` — one step, one readback (loss and gradient norm), as tfjs's
  *   `trainOnBatch` reads back its loss: the comparable number;
  * - step, grouped: `submitTrainStep` ×16 then one `readSteps()`, per step — what a training loop that reads back
- *   every 16 steps (`trainWebGpu` without `onStep`) pays; Deno's `mapAsync` costs ≥ ~10 ms however small, so on a fast
+ *   every 16 steps (`train` on the GPU without `onStep`) pays; Deno's `mapAsync` costs ≥ ~10 ms however small, so on a fast
  *   GPU this is the throughput number;
  * - forward: `await model.forward(x, T, B)` (one readback of the outputs).
  * The time loops run per step or persistent (`--recurrence auto|steps|persistent`, several allowed, comma-separated).

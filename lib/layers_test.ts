@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { importCycles, KNOWN_UPWARD, layerOf, scanImports, upwardImports } from "../tools/layers.ts";
+import { readFileSync } from "node:fs";
+import { importCycles, KNOWN_UPWARD, layerGraph, layerOf, scanImports, upwardImports } from "../tools/layers.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const edges = scanImports(ROOT);
@@ -59,4 +60,11 @@ test("no import cycles between modules", () => {
     importCycles([{ from: "a.ts", to: "b.ts", test: false }, { from: "b.ts", to: "a.ts", test: false }]).length,
     1,
   );
+});
+
+test("the README's architecture section shows the current layer graph", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const m = readme.match(/<!-- layers:begin -->\s*```text\n([\s\S]*?)\n```\s*<!-- layers:end -->/);
+  assert.ok(m !== null, "README.md: no ```text block between <!-- layers:begin --> and <!-- layers:end -->");
+  assert.equal(m[1], layerGraph(edges), "README.md is stale: paste the output of `deno run -A tools/layers.ts`");
 });

@@ -1,7 +1,17 @@
 /**
- * The training loop: batches from a generator, forward, loss, BPTT, clipping, an optimizer step; until a budget,
- * a target loss, or a success criterion; reporting at an interval. A NaN or infinite loss or gradient ends the run
- * as "diverged" (no update is applied with it), keeping everything recorded so far.
+ * The training loop, one for every backend: batches from a generator, a training step (forward, loss, BPTT,
+ * clipping, an optimizer update: `TrainableModel.submitTrainStep`), until a budget, a target loss, or a success
+ * criterion; reporting at an interval. A NaN or infinite loss or gradient ends the run as "diverged" (no update is
+ * applied with it), keeping everything recorded so far.
+ *
+ * Readbacks: a step's results are read back before the loop looks at them. Where a readback costs a round trip (the
+ * GPU: about 10 ms each in Deno, whatever the size), steps are submitted in groups and read back once per group:
+ * - without `onStep`, up to `readEvery` (default: the model's `readbackGroup`, 32 on the GPU, 1 on the CPU) steps per
+ *   readback, and always right after a step that ends a log interval when `targetLoss` is set: the result is exactly
+ *   that of reading every step (a divergence stops the later updates of its group);
+ * - with `onStep` (which may stop the run), every step by default (`readEvery` 1). A larger `readEvery` is allowed;
+ *   then steps submitted after the one that stopped the run have already been applied (up to readEvery - 1 more) —
+ *   unless `readAfter` forces a readback at the steps where the caller needs to decide.
  *
  * Deterministic: given the same model seed and the same batch generator, two runs produce identical bits, in Deno
  * and in Bun (the CPU kernels and all arithmetic here are IEEE-754 exact; see `math.ts`).
@@ -11,9 +21,8 @@
 
 import type { Arr } from "./arr.ts";
 import type { Batch } from "./nn/batch.ts";
-import type { Model } from "./nn/model.ts";
 import { lossAndGradient, type LossKind } from "./nn/loss.ts";
-import { clipGradNorm, clipGradValue, gradNorm } from "./optim/clip.ts";
+import type { TrainableModel, TrainStepResult } from "./nn/trainable.ts";
 import type { Optimizer } from "./optim/optimizer.ts";
 
 export type { Batch };
@@ -67,10 +76,23 @@ export interface TrainOptions {
   logEvery?: number;
   /** A metric of the step's outputs (e.g. fraction correct), recorded with each log line. */
   metric?: (info: StepInfo) => number;
-  /** Called after every step; return true to stop with status "solved" (a success criterion). */
-  onStep?: (info: StepInfo) => boolean | void;
+  /** Called after every step, in order; return (or resolve to) true to stop with status "solved". */
+  onStep?: (info: StepInfo) => boolean | void | Promise<boolean | void>;
   /** Called with each log record (progress reporting). */
   onLog?: (record: LogRecord) => void;
+  /** Steps submitted per readback (default 1 with `onStep`, else the model's `readbackGroup`). */
+  readEvery?: number;
+  /**
+   * Return true to read back right after the step that brings the run to (`step`, `sequences`): where the caller's
+   * `onStep` needs the model as it is after exactly that step (a measurement, an evaluation).
+   */
+  readAfter?: (step: number, sequences: number) => boolean;
+  /** Read back each step's outputs for `onStep` / `metric` (default: true when either is given). */
+  readOutputs?: boolean;
+  /** Read back the probes of each step (`StepInfo` gets no field for them; see `onResult`). */
+  probes?: boolean;
+  /** Called with each step's full readback (loss, gradient norm, outputs, probes) before `onStep`. */
+  onResult?: (step: number, result: TrainStepResult) => void;
 }
 
 /** Why a run ended. */
@@ -87,19 +109,21 @@ export interface TrainResult {
   elapsedMs: number;
 }
 
+const EMPTY = new Float32Array(0);
+
 /**
- * Trains `model` in place.
+ * Trains `model` in place, on whichever backend it runs.
  *
  * @example
  * ```ts
- * import { cpuModel } from "./backend/cpu/model.ts";
+ * import { createModel } from "./backend/model.ts";
  * import { Adam } from "./optim/adam.ts";
  * import { train } from "./train.ts";
  * import { Rng } from "./rng.ts";
- * const model = cpuModel({ cell: "lstm", inputSize: 1, hiddenSize: 8, outputSize: 1, seed: 0 });
+ * const model = await createModel({ cell: "lstm", inputSize: 1, hiddenSize: 8, outputSize: 1, seed: 0 });
  * const rng = new Rng(1);
  * const T = 5, B = 8;
- * const result = train(model, {
+ * const result = await train(model, {
  *   loss: "mse",
  *   optimizer: new Adam({ lr: 1e-2 }),
  *   maxSteps: 50,
@@ -109,49 +133,68 @@ export interface TrainResult {
  *   },
  * });
  * result.history.at(-1)!.loss; // lower than at the start
+ * model.dispose();
  * ```
  */
-export function train(model: Model, opts: TrainOptions): TrainResult {
+export async function train(model: TrainableModel, opts: TrainOptions): Promise<TrainResult> {
   const run = new TrainingRun("train", opts);
-  while (run.withinBudget()) {
-    const batch = opts.batches(run.step);
-    const y = model.forward(batch.x, batch.T, batch.B);
-    const dy = model.outputGrad();
-    const loss = lossAndGradient(
-      opts.loss,
-      model.outputRows(),
-      model.outputWidth,
-      y,
-      batch.target,
-      batch.mask ?? null,
-      dy,
-    );
-    if (!Number.isFinite(loss)) {
-      run.diverge("loss");
-      break;
+  const readEvery = opts.readEvery ?? (opts.onStep !== undefined ? 1 : model.readbackGroup);
+  if (!(Number.isInteger(readEvery) && readEvery > 0)) {
+    throw new RangeError(`train: readEvery = ${readEvery}, expected a positive integer`);
+  }
+  const readOutputs = opts.readOutputs ?? (opts.onStep !== undefined || opts.metric !== undefined);
+  if (model.pendingSteps > 0) await model.readSteps(); // someone else's unread steps: not ours to report
+  const stepOptions = {
+    loss: opts.loss,
+    optimizer: opts.optimizer,
+    clipNorm: opts.clipNorm,
+    clipValue: opts.clipValue,
+    truncate: opts.truncate,
+    probes: opts.probes,
+    readOutputs,
+  };
+  const group: Batch[] = [];
+  let done = false;
+  while (!done && run.withinBudget()) {
+    // Submit a group of steps (the budget is counted on submitted steps, as if each were read at once).
+    group.length = 0;
+    let subSteps = run.step, subSequences = run.sequences;
+    while (subSteps < run.maxSteps && subSequences < run.maxSequences) {
+      const batch = opts.batches(subSteps);
+      model.submitTrainStep(batch, stepOptions);
+      group.push(batch);
+      subSteps++;
+      subSequences += batch.B;
+      if (group.length >= readEvery) break;
+      if (opts.readAfter?.(subSteps, subSequences)) break;
+      if (opts.targetLoss !== undefined && subSteps % run.logEvery === 0) break;
     }
-    model.zeroGrad();
-    model.backward(dy, { truncate: opts.truncate });
-    const norm = opts.clipNorm !== undefined ? clipGradNorm(model.grads, opts.clipNorm) : gradNorm(model.grads);
-    if (!Number.isFinite(norm)) {
-      run.diverge("gradient");
-      break;
+    const results = await model.readSteps();
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i];
+      if (r.diverged !== null) {
+        run.diverge(r.diverged);
+        done = true;
+        break;
+      }
+      opts.onResult?.(run.step + 1, r);
+      const info = run.stepTaken(group[i], r.loss, r.gradNorm, r.outputs ?? EMPTY);
+      if ((await opts.onStep?.(info)) === true) {
+        run.solve();
+        done = true;
+        break;
+      }
+      if (run.logIfDue()) {
+        done = true;
+        break;
+      }
     }
-    if (opts.clipValue !== undefined) clipGradValue(model.grads, opts.clipValue);
-    opts.optimizer.step(model.params, model.grads);
-    const info = run.stepTaken(batch, loss, norm, y);
-    if (opts.onStep?.(info) === true) {
-      run.solve();
-      break;
-    }
-    if (run.logIfDue()) break;
   }
   return run.finish();
 }
 
 /**
- * The bookkeeping of a training loop, shared by `train` and the WebGPU loop (`trainWebGpu`): the budget, step and
- * sequence counts, the log records (means since the previous record), the user metric, the target loss, and the
+ * The bookkeeping of a training loop (used by `train`): the budget, step and sequence counts, the log records (means since the previous record), the user metric, the target loss, and the
  * outcome. The loop itself does the work and tells it what happened.
  *
  * @example
@@ -275,18 +318,24 @@ export class TrainingRun {
 }
 
 /**
- * The loss of `model` on a batch, without gradients (evaluation). Returns the loss and the outputs (a view).
+ * The loss of `model` on a batch, without gradients (evaluation). Returns the loss and the outputs (on the CPU a
+ * view, valid until the model's next call).
  *
  * @example
  * ```ts
  * import { cpuModel } from "./backend/cpu/model.ts";
  * import { evaluate } from "./train.ts";
  * const model = cpuModel({ cell: "rnn", inputSize: 1, hiddenSize: 4, outputSize: 1 });
- * const { loss } = evaluate(model, { x: [0.1, 0.2, 0.3], T: 3, B: 1, target: [0.5] }, "mse");
+ * const { loss } = await evaluate(model, { x: [0.1, 0.2, 0.3], T: 3, B: 1, target: [0.5] }, "mse");
  * ```
  */
-export function evaluate(model: Model, batch: Batch, loss: LossKind): { loss: number; outputs: Arr } {
-  const y = model.forward(batch.x, batch.T, batch.B);
-  const value = lossAndGradient(loss, model.outputRows(), model.outputWidth, y, batch.target, batch.mask ?? null, null);
+export async function evaluate(
+  model: TrainableModel,
+  batch: Batch,
+  loss: LossKind,
+): Promise<{ loss: number; outputs: Arr }> {
+  const y = await model.forward(batch.x, batch.T, batch.B);
+  const R = model.outputRows(batch.T, batch.B);
+  const value = lossAndGradient(loss, R, model.outputWidth, y, batch.target, batch.mask ?? null, null);
   return { loss: value, outputs: y };
 }

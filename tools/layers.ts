@@ -79,11 +79,6 @@ export const KNOWN_UPWARD: readonly { from: string; to: string; why: string }[] 
     to: `experiments/${f}`,
     why: "the reproduction tables still import the experiment files to read their variants (issue 8, step 5)",
   })),
-  {
-    from: "lib/backend/webgpu/train.ts",
-    to: "lib/train.ts",
-    why: "the WebGPU training loop still exists beside train() (issue 8, step 2)",
-  },
 ];
 
 /** The layer a repository-relative path belongs to, or null. */
@@ -190,29 +185,37 @@ export function graphText(edges: ImportEdge[], group: (path: string) => string):
   return [...out.keys()].sort().map((a) => `${a} -> ${[...out.get(a)!].sort().join(", ") || "(nothing)"}`).join("\n");
 }
 
+/**
+ * The layer graph, top layer first: each layer, its folders and files, and the layers its modules import (test files
+ * left out). The README's "Architecture" section shows this text (`lib/layers_test.ts` checks that it is current).
+ */
+export function layerGraph(edges: ImportEdge[]): string {
+  const lines: string[] = [];
+  const byRank = [...LAYERS].sort((a, b) => b.rank - a.rank || a.name.localeCompare(b.name));
+  for (const l of byRank) {
+    const deps = new Set<Layer>();
+    for (const e of edges) {
+      if (e.test || layerOf(e.from) !== l) continue;
+      const b = layerOf(e.to);
+      if (b !== null && b !== l) deps.add(b);
+    }
+    const names = [...deps].sort((a, b) => b.rank - a.rank || a.name.localeCompare(b.name)).map((d) => d.name);
+    const where = l.paths.map((p) => p.replace(/^lib\//, "")).join(" ");
+    lines.push(`${String(l.rank).padStart(2)} ${l.name.padEnd(15)} ${where}`);
+    lines.push(`${" ".repeat(19)}→ ${names.join(", ") || "(nothing)"}`);
+  }
+  return lines.join("\n");
+}
+
 if (import.meta.main) {
-  const root = resolve(
-    process.argv.find((a) => !a.startsWith("-") && a !== process.argv[0] && a !== process.argv[1]) ?? ".",
-  );
+  const root = resolve(process.argv.slice(2).find((a) => !a.startsWith("-")) ?? ".");
   const edges = scanImports(root);
   if (process.argv.includes("--folders")) {
     console.log(graphText(edges, folderOf));
   } else {
-    for (const l of [...LAYERS].reverse()) {
-      const deps = new Set<string>();
-      for (const e of edges) {
-        if (e.test || layerOf(e.from) !== l) continue;
-        const b = layerOf(e.to);
-        if (b !== null && b !== l) deps.add(b.name);
-      }
-      console.log(
-        `${String(l.rank).padStart(2)} ${l.name.padEnd(15)} ${l.what}\n${" ".repeat(18)}imports: ${
-          [...deps].join(", ") || "nothing"
-        }`,
-      );
-    }
+    console.log(layerGraph(edges));
     const bad = upwardImports(edges);
     for (const b of bad) console.log(`UPWARD: ${b.edge.from} -> ${b.edge.to}: ${b.why}`);
-    console.log(relative(process.cwd(), root) || ".", `${edges.length} imports, ${bad.length} upward`);
+    console.log(`${relative(process.cwd(), root) || "."}: ${edges.length} imports, ${bad.length} upward`);
   }
 }

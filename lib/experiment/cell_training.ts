@@ -1,7 +1,7 @@
 /**
- * What the CPU (`run_cell.ts`) and WebGPU (`run_cell_webgpu.ts`) cell runners share: the optimizer a cell's settings
- * describe, the per-step bookkeeping of a training run (curve, stopping-rule window, gradient-flow checkpoints,
- * evaluation points, progress) and its outcome, and the test set.
+ * The parts of a cell's run that the runner (`run_cell.ts`) composes: the optimizer a cell's settings describe, the
+ * per-step bookkeeping of a training run (curve, stopping-rule window, gradient-flow checkpoints, evaluation points,
+ * progress) and its outcome, and the test set.
  *
  * @module
  */
@@ -361,7 +361,7 @@ export function modelConfigOf(cell: Cell, task: Task): ModelConfig {
 }
 
 /**
- * The training options a cell's `training` settings give, shared by `train` and `trainWebGpu` (the caller adds its
+ * The training options a cell's `training` settings give, for `train` on any backend (the caller adds its
  * `onStep`): the task's loss, the optimizer, batches from `data` (stream 1 of the cell's seed), the budget, clipping
  * and truncation. The curve is kept by the `CellRecorder`, so the loop's own logging is off.
  *

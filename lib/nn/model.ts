@@ -23,6 +23,10 @@ import { type InitConfig, initParameter, type ParamRole } from "./init.ts";
 import { Rng } from "../rng.ts";
 import { type CellType, gatesPerUnit, type LayerWeights, RecurrentLayer } from "./layer.ts";
 import { Linear, type LinearWeights } from "./linear.ts";
+import type { Batch } from "./batch.ts";
+import { lossAndGradient } from "./loss.ts";
+import type { TrainStepOptions, TrainStepResult } from "./train_step.ts";
+import { clipGradNorm, clipGradValue, gradNorm } from "../optim/clip.ts";
 
 /** Where the readout reads the hidden state: at the last step only, at every step, or nowhere. */
 export type ReadoutPlacement = "last" | "every" | "none";
@@ -147,9 +151,15 @@ export class Model {
   readonly layers: readonly RecurrentLayer[];
   readonly readout: Linear | null;
 
+  /** Where it runs (see `TrainableModel`). */
+  readonly backend = "cpu" as const;
+  /** Readbacks are free here: the training loop reads every step (see `TrainableModel`). */
+  readonly readbackGroup = 1;
+
   #T = 0;
   #B = 0;
   #forwarded = false;
+  #submitted: TrainStepResult[] = [];
   #scratch = new Map<string, Arr>(); // named buffers in backend memory, grown on demand, reused across calls
 
   /**
@@ -395,6 +405,84 @@ export class Model {
       stats.output[t] = so / n;
     }
     return stats;
+  }
+
+  /**
+   * One training step, run now (the `TrainableModel` step): forward, loss, BPTT, the global gradient norm, clipping
+   * (by norm, then by value) and `optimizer.step`. A non-finite loss or gradient applies no update, and no later step
+   * runs until `readSteps` has returned it. The results wait for `readSteps`; the outputs are a view of this model's
+   * buffer until another step is submitted (then copied).
+   */
+  submitTrainStep(batch: Batch, opts: TrainStepOptions): void {
+    const pending = this.#submitted, last = pending.at(-1);
+    if (last?.diverged) {
+      pending.push({ ...last, outputs: null, dhNorm: null, dcNorm: null });
+      return;
+    }
+    if (last?.outputs) last.outputs = last.outputs.slice(); // the next forward overwrites the view
+    const y = this.forward(batch.x, batch.T, batch.B);
+    const dy = this.outputGrad();
+    const loss = lossAndGradient(
+      opts.loss,
+      this.outputRows(),
+      this.outputWidth,
+      y,
+      batch.target,
+      batch.mask ?? null,
+      dy,
+    );
+    const r: TrainStepResult = {
+      loss,
+      gradNorm: NaN,
+      diverged: null,
+      outputs: opts.readOutputs ? y : null,
+      dhNorm: null,
+      dcNorm: null,
+    };
+    pending.push(r);
+    if (!Number.isFinite(loss)) {
+      r.diverged = "loss";
+      return;
+    }
+    this.zeroGrad();
+    const res = this.backward(dy, { truncate: opts.truncate, probes: opts.probes });
+    const norm = opts.clipNorm !== undefined ? clipGradNorm(this.grads, opts.clipNorm) : gradNorm(this.grads);
+    r.gradNorm = norm;
+    if (!Number.isFinite(norm)) {
+      r.diverged = "gradient";
+      return;
+    }
+    if (opts.clipValue !== undefined) clipGradValue(this.grads, opts.clipValue);
+    opts.optimizer.step(this.params, this.grads);
+    if (opts.probes) {
+      r.dhNorm = res.dhNorm!.map((a) => a.slice());
+      r.dcNorm = res.dcNorm?.map((a) => a.slice()) ?? null;
+    }
+  }
+
+  /** Steps submitted and not yet read. */
+  get pendingSteps(): number {
+    return this.#submitted.length;
+  }
+
+  /** The results of the steps submitted since the last read, in order. */
+  readSteps(): TrainStepResult[] {
+    const r = this.#submitted;
+    this.#submitted = [];
+    return r;
+  }
+
+  /** A copy of the parameters. */
+  readParams(): Arr {
+    return this.params.slice();
+  }
+
+  /** Replaces the parameters (`parameters` order). */
+  writeParams(values: ArrayLike<number>): void {
+    if (values.length !== this.size) {
+      throw new RangeError(`writeParams: ${values.length} values, expected ${this.size} (the model's parameters)`);
+    }
+    this.params.set(values);
   }
 
   /** Final hidden states h_n (L, B, H) of the last forward pass, copied. */

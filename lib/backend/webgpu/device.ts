@@ -222,3 +222,26 @@ export async function webGpuStatus(): Promise<{ status: "ok" | "no-api" | "no-ad
   if (adapter === null) return { status: "no-adapter", reason: NO_ADAPTER };
   return { status: "ok", reason: describe(adapter).description };
 }
+
+let shared: Promise<WebGpuContext> | null = null;
+
+/**
+ * One device per process (worker thread), created on first use and shared by the models built after it (they then
+ * share compiled kernels); a lost device is replaced on the next call.
+ *
+ * @example
+ * ```ts
+ * import { sharedWebGpuDevice } from "./device.ts";
+ * const ctx = await sharedWebGpuDevice(); // the same context on every call
+ * ```
+ */
+export function sharedWebGpuDevice(): Promise<WebGpuContext> {
+  shared ??= requestWebGpuDevice().then((ctx) => {
+    ctx.lost.then(() => (shared = null));
+    return ctx;
+  }, (e) => {
+    shared = null;
+    throw e;
+  });
+  return shared;
+}

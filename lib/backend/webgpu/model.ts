@@ -29,11 +29,10 @@
 
 import type { LossKind } from "../../nn/loss.ts";
 import { type BackwardOptions, type ForwardOptions, Model, type ModelConfig, type Parameter } from "../../nn/model.ts";
-import { Adam } from "../../optim/adam.ts";
 import type { Optimizer } from "../../optim/optimizer.ts";
-import { RMSProp } from "../../optim/rmsprop.ts";
-import { SGD } from "../../optim/sgd.ts";
+import { OPTIMIZER_STATE } from "../../optim/spec.ts";
 import type { Batch } from "../../nn/batch.ts";
+import type { TrainStepOptions, TrainStepResult } from "../../nn/trainable.ts";
 import { requestWebGpuDevice, type WebGpuContext, type WebGpuDeviceInfo } from "./device.ts";
 import { ceilDiv, Gpu, type Kernel, Program, readBuffers, Uniforms } from "./gpu.ts";
 import { lossKernel } from "./kernels/loss.ts";
@@ -57,6 +56,8 @@ import {
   NORM_WG,
   TRANSPOSE,
 } from "./kernels/reduce.ts";
+
+export type { TrainStepOptions, TrainStepResult };
 
 /** How the time loops run. */
 export type RecurrenceMode = "auto" | "steps" | "persistent";
@@ -110,36 +111,6 @@ export interface WebGpuBackwardResult {
   /** Per layer (T, B), with `probes`. */
   dhNorm: Float32Array[] | null;
   /** Per layer (T, B) (LSTM), with `probes`. */
-  dcNorm: Float32Array[] | null;
-}
-
-/** Options of a training step. */
-export interface TrainStepOptions {
-  loss: LossKind;
-  /** SGD, RMSProp or Adam/AdamW (lib/optim): its hyperparameters are read each step; its state lives on the GPU. */
-  optimizer: Optimizer;
-  /** Clip the global gradient norm to this threshold (Pascanu et al. 2013). */
-  clipNorm?: number;
-  /** Clip each gradient component to ± this value (after clipping by norm, as `train` does). */
-  clipValue?: number;
-  /** Truncated BPTT: detach the state every k steps. */
-  truncate?: number;
-  /** Also read back the probes ‖∂L/∂h_t‖, ‖∂L/∂c_t‖ (T, B) per layer. */
-  probes?: boolean;
-  /** Also read back the outputs of the step's forward pass. */
-  readOutputs?: boolean;
-}
-
-/** What a training step read back. */
-export interface TrainStepResult {
-  loss: number;
-  /** Global gradient norm before clipping. */
-  gradNorm: number;
-  /** Set when the loss or the gradient was not finite: no update was applied (nor by later steps of its group). */
-  diverged: "loss" | "gradient" | null;
-  /** The outputs (like `forward`'s), with `readOutputs`. */
-  outputs: Float32Array | null;
-  dhNorm: Float32Array[] | null;
   dcNorm: Float32Array[] | null;
 }
 
@@ -222,6 +193,10 @@ const MAX_ELEMENTS_1D = 65535 * 256;
  * ```
  */
 export class WebGpuModel {
+  /** Where it runs (see `TrainableModel`). */
+  readonly backend = "webgpu" as const;
+  /** Steps `train` submits per readback when nothing needs each step at once (a readback costs ≥ 10 ms in Deno). */
+  readonly readbackGroup = 32;
   readonly config: Model["config"];
   readonly parameters: readonly WebGpuParameter[];
   readonly gpu: Gpu;
@@ -972,19 +947,14 @@ export class WebGpuModel {
   #optimizerState(opt: Optimizer): OptimizerState {
     let s = this.#optimizers.get(opt);
     if (s !== undefined) return s;
-    const kind: OptimizerKind = opt instanceof Adam
-      ? "adam"
-      : opt instanceof RMSProp
-      ? "rmsprop"
-      : opt instanceof SGD
-      ? "sgd"
-      : (() => {
-        throw new RangeError(
-          `WebGpuModel: optimizer "${opt.name}" is not supported on the GPU; use SGD, RMSProp or Adam/AdamW`,
-        );
-      })();
-    const P = this.size, n = kind === "adam" ? 2 : kind === "rmsprop" ? 3 : 1;
-    const buffers = Array.from({ length: n }, (_, i) => this.gpu.buffer(P, `${kind} state ${i}`));
+    const kind: OptimizerKind = opt.spec.kind;
+    const names = OPTIMIZER_STATE[kind];
+    if (names === undefined) {
+      throw new RangeError(
+        `WebGpuModel: optimizer "${opt.name}" (kind "${kind}") is not supported on the GPU; use SGD, RMSProp or Adam/AdamW`,
+      );
+    }
+    const buffers = names.map((name) => this.gpu.buffer(this.size, `${kind} ${name}`));
     s = { kind, buffers, steps: 0, beta1Pow: 1, beta2Pow: 1 };
     this.#optimizers.set(opt, s);
     this.#optimizerStates.push(s);
@@ -993,20 +963,25 @@ export class WebGpuModel {
 
   /** Writes the optimizer's per-step uniforms and advances its CPU-side counters (β powers, steps). */
   #writeOptimizer(opt: Optimizer, s: OptimizerState, clipValue: number): void {
-    const u = new Uniforms();
-    if (opt instanceof Adam) {
-      s.beta1Pow *= opt.beta1;
-      s.beta2Pow *= opt.beta2;
-      const stepSize = opt.lr / (1 - s.beta1Pow), sqrtBc2 = Math.sqrt(1 - s.beta2Pow);
-      const decay = opt.decoupled ? 1 - opt.lr * opt.weightDecay : 1, l2 = opt.decoupled ? 0 : opt.weightDecay;
-      u.u(this.size, 0).f(clipValue, stepSize, opt.beta1, 1 - opt.beta1, opt.beta2, 1 - opt.beta2, opt.eps, l2, decay);
-      u.f(sqrtBc2);
-    } else if (opt instanceof RMSProp) {
-      u.u(this.size, (opt.centered ? 1 : 0) | (opt.momentum > 0 ? 2 : 0));
-      u.f(clipValue, opt.lr, opt.alpha, 1 - opt.alpha, opt.eps, opt.momentum, opt.weightDecay, 0, 0, 0);
-    } else if (opt instanceof SGD) {
-      u.u(this.size, (s.steps === 0 ? 1 : 0) | (opt.nesterov ? 2 : 0));
-      u.f(clipValue, opt.lr, opt.momentum, 1 - opt.dampening, opt.weightDecay, 0, 0, 0, 0, 0);
+    const u = new Uniforms(), o = opt.spec;
+    switch (o.kind) {
+      case "adam": {
+        s.beta1Pow *= o.beta1;
+        s.beta2Pow *= o.beta2;
+        const stepSize = o.lr / (1 - s.beta1Pow), sqrtBc2 = Math.sqrt(1 - s.beta2Pow);
+        const decay = o.decoupled ? 1 - o.lr * o.weightDecay : 1, l2 = o.decoupled ? 0 : o.weightDecay;
+        u.u(this.size, 0).f(clipValue, stepSize, o.beta1, 1 - o.beta1, o.beta2, 1 - o.beta2, o.eps, l2, decay);
+        u.f(sqrtBc2);
+        break;
+      }
+      case "rmsprop":
+        u.u(this.size, (o.centered ? 1 : 0) | (o.momentum > 0 ? 2 : 0));
+        u.f(clipValue, o.lr, o.alpha, 1 - o.alpha, o.eps, o.momentum, o.weightDecay, 0, 0, 0);
+        break;
+      case "sgd":
+        u.u(this.size, (s.steps === 0 ? 1 : 0) | (o.nesterov ? 2 : 0));
+        u.f(clipValue, o.lr, o.momentum, 1 - o.dampening, o.weightDecay, 0, 0, 0, 0, 0);
+        break;
     }
     s.steps++;
     this.#writeUniform(this.#optU, u);
