@@ -28,7 +28,7 @@ import type { Optimizer } from "./optim/optimizer.ts";
 export type { Batch };
 
 /** What the loop knows after a step, passed to `onStep` and `metric`. */
-export interface StepInfo {
+export interface StepInfo<B extends Batch = Batch> {
   /** Steps taken (1 after the first update). */
   step: number;
   /** Training sequences seen (Σ B). */
@@ -38,7 +38,7 @@ export interface StepInfo {
   gradNorm: number;
   /** The model outputs of this step (a view, valid until the next step). */
   outputs: Arr;
-  batch: Batch;
+  batch: B;
 }
 
 /** A line of the training curve. */
@@ -55,11 +55,11 @@ export interface LogRecord {
 }
 
 /** Options of `train`. */
-export interface TrainOptions {
+export interface TrainOptions<B extends Batch = Batch> {
   loss: LossKind;
   optimizer: Optimizer;
   /** The batch for step k (0-based); deterministic generators make deterministic runs. */
-  batches: (step: number) => Batch;
+  batches: (step: number) => B;
   /** Budget in optimizer steps. At least one of maxSteps / maxSequences is required. */
   maxSteps?: number;
   /** Budget in training sequences. */
@@ -75,9 +75,9 @@ export interface TrainOptions {
   /** Record a `LogRecord` every this many steps (default 100) and at the end. */
   logEvery?: number;
   /** A metric of the step's outputs (e.g. fraction correct), recorded with each log line. */
-  metric?: (info: StepInfo) => number;
+  metric?: (info: StepInfo<B>) => number;
   /** Called after every step, in order; return (or resolve to) true to stop with status "solved". */
-  onStep?: (info: StepInfo) => boolean | void | Promise<boolean | void>;
+  onStep?: (info: StepInfo<B>) => boolean | void | Promise<boolean | void>;
   /** Called with each log record (progress reporting). */
   onLog?: (record: LogRecord) => void;
   /** Steps submitted per readback (default 1 with `onStep`, else the model's `readbackGroup`). */
@@ -136,8 +136,11 @@ const EMPTY = new Float32Array(0);
  * model.dispose();
  * ```
  */
-export async function train(model: TrainableModel, opts: TrainOptions): Promise<TrainResult> {
-  const run = new TrainingRun("train", opts);
+export async function train<B extends Batch = Batch>(
+  model: TrainableModel,
+  opts: TrainOptions<B>,
+): Promise<TrainResult> {
+  const run = new TrainingRun<B>("train", opts);
   const readEvery = opts.readEvery ?? (opts.onStep !== undefined ? 1 : model.readbackGroup);
   if (!(Number.isInteger(readEvery) && readEvery > 0)) {
     throw new RangeError(`train: readEvery = ${readEvery}, expected a positive integer`);
@@ -153,7 +156,7 @@ export async function train(model: TrainableModel, opts: TrainOptions): Promise<
     probes: opts.probes,
     readOutputs,
   };
-  const group: Batch[] = [];
+  const group: B[] = [];
   let done = false;
   while (!done && run.withinBudget()) {
     // Submit a group of steps (the budget is counted on submitted steps, as if each were read at once).
@@ -208,7 +211,7 @@ export async function train(model: TrainableModel, opts: TrainOptions): Promise<
  * run.finish(); // { status: "budget", steps: 2, sequences: 8, history: [2 records], ... }
  * ```
  */
-export class TrainingRun {
+export class TrainingRun<B extends Batch = Batch> {
   /** Steps taken. */
   step = 0;
   /** Training sequences seen. */
@@ -216,7 +219,7 @@ export class TrainingRun {
   readonly maxSteps: number;
   readonly maxSequences: number;
   readonly logEvery: number;
-  readonly #opts: Pick<TrainOptions, "metric" | "onLog" | "targetLoss">;
+  readonly #opts: Pick<TrainOptions<B>, "metric" | "onLog" | "targetLoss">;
   readonly #start = performance.now();
   readonly #history: LogRecord[] = [];
   #lossSum = 0;
@@ -229,7 +232,7 @@ export class TrainingRun {
   /** Validates the budget and interval options; `who` names the loop in error messages. */
   constructor(
     who: string,
-    opts: Pick<TrainOptions, "maxSteps" | "maxSequences" | "logEvery" | "metric" | "onLog" | "targetLoss">,
+    opts: Pick<TrainOptions<B>, "maxSteps" | "maxSequences" | "logEvery" | "metric" | "onLog" | "targetLoss">,
   ) {
     this.maxSteps = opts.maxSteps ?? Infinity;
     this.maxSequences = opts.maxSequences ?? Infinity;
@@ -254,13 +257,13 @@ export class TrainingRun {
   }
 
   /** Records a step that was applied, and computes the user metric; returns what `onStep` gets. */
-  stepTaken(batch: Batch, loss: number, gradNorm: number, outputs: Arr): StepInfo {
+  stepTaken(batch: B, loss: number, gradNorm: number, outputs: Arr): StepInfo<B> {
     this.step++;
     this.sequences += batch.B;
     this.#lossSum += loss;
     this.#normSum += gradNorm;
     this.#pending++;
-    const info: StepInfo = { step: this.step, sequences: this.sequences, loss, gradNorm, outputs, batch };
+    const info: StepInfo<B> = { step: this.step, sequences: this.sequences, loss, gradNorm, outputs, batch };
     if (this.#opts.metric !== undefined) this.#lastMetric = this.#opts.metric(info);
     return info;
   }

@@ -225,6 +225,7 @@ export class CellRecorder {
   readonly #onProgress?: (p: CellProgress) => void;
   readonly #window: SequenceWindow;
   readonly #checkpoints: number[];
+  readonly #evalEvery: number;
   #nextEval: number;
   #loss = 0;
   #norm = 0;
@@ -243,7 +244,8 @@ export class CellRecorder {
     this.#window = new SequenceWindow(windowSize(this.stop));
     this.#checkpoints = (cell.measure.gradientFlow?.at ?? []).filter((a): a is number => typeof a === "number")
       .sort((a, b) => a - b);
-    this.#nextEval = this.stop.kind === "evaluate" ? this.stop.every : Infinity;
+    this.#evalEvery = this.stop.kind === "evaluate" ? this.stop.every : Infinity;
+    this.#nextEval = this.#evalEvery;
     this.outcome = {
       status: "measured",
       steps: 0,
@@ -263,8 +265,8 @@ export class CellRecorder {
   }
 
   /** Records a training step (its outputs scored by the task's criterion) and says what is due. */
-  step(info: StepInfo): StepDue {
-    const batch = info.batch as TaskBatch;
+  step(info: StepInfo<TaskBatch>): StepDue {
+    const batch = info.batch;
     const ok = this.#task.correct(info.outputs, batch);
     let correct = 0;
     for (let b = 0; b < ok.length; b++) correct += ok[b];
@@ -288,7 +290,7 @@ export class CellRecorder {
     let evaluate = false;
     if (info.sequences >= this.#nextEval) {
       evaluate = true;
-      while (this.#nextEval <= info.sequences) this.#nextEval += (this.stop as { every: number }).every;
+      while (this.#nextEval <= info.sequences) this.#nextEval += this.#evalEvery;
     }
     return { checkpoints, evaluate, solved: this.#window.full && solved(this.stop, this.#window) };
   }
@@ -382,7 +384,7 @@ export function trainOptionsOf(
   training: NonNullable<Cell["training"]>,
   task: Task,
   data: Rng,
-): Omit<TrainOptions, "onStep"> {
+): Omit<TrainOptions<TaskBatch>, "onStep"> {
   return {
     loss: task.loss,
     optimizer: makeOptimizer(training.optimizer),

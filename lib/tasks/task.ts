@@ -6,7 +6,7 @@
  * outputs. Sequences of different lengths in one batch are right-padded with zeros to the longest, and the loss
  * mask selects each sequence's own scored steps, so padding changes nothing the model is trained or scored on.
  *
- * Definitions and published numbers: `shared/reference/long-lag-tasks.md` (Hochreiter & Schmidhuber 1997 and later).
+ * Definitions and published numbers: docs/tasks.md (Hochreiter & Schmidhuber 1997 and the papers after it).
  *
  * @module
  */
