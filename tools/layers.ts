@@ -60,26 +60,7 @@ export const LAYERS: readonly Layer[] = [
  * Upward imports that are known and not yet removed, each with the reason. `lib/layers_test.ts` fails on any other
  * upward import, and on an entry here that no longer occurs (so the list only shrinks).
  */
-export const KNOWN_UPWARD: readonly { from: string; to: string; why: string }[] = [
-  ...[
-    "adding_arjovsky.ts",
-    "adding_1997.ts",
-    "adding_learnability.ts",
-    "copy.ts",
-    "embedded_reber.ts",
-    "gradient_flow.ts",
-    "latch.ts",
-    "long_lag.ts",
-    "long_lag_distractors.ts",
-    "multiplication.ts",
-    "temporal_order.ts",
-    "temporal_order_pascanu.json",
-  ].map((f) => ({
-    from: "lib/plot/reproduction.ts",
-    to: `experiments/${f}`,
-    why: "the reproduction tables still import the experiment files to read their variants (issue 8, step 5)",
-  })),
-];
+export const KNOWN_UPWARD: readonly { from: string; to: string; why: string }[] = [];
 
 /** The layer a repository-relative path belongs to, or null. */
 export function layerOf(path: string): Layer | null {

@@ -73,7 +73,6 @@ export {
 export { type RenderOptions, renderSvg, writeSvg } from "./render.ts";
 export { chartBundle, type MimeBundle, show, showHtml, showMarkdown, VEGALITE_MIME } from "./display.ts";
 export {
-  type CellMatcher,
   EXPERIMENTS,
   formatValue,
   type PublishedRow,
