@@ -19,12 +19,15 @@ import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { Adam, type CellType } from "../lib/mod.ts";
+import { Adam } from "../lib/mod.ts";
 import { mseLoss } from "../lib/nn/loss.ts";
 import type { WasmKernels } from "../lib/backend/cpu/wasm_kernels.ts";
 import { loadTfjsPeers, type Peer, type PeerResult } from "./peers/tfjs.ts";
 import { BENCH_CONFIGS, type BenchConfig, fmtMs, makeBatch, table } from "./common.ts";
 import { measure, type MeasureOptions, sleep, type Timing } from "./timing.ts";
+
+/** The cells the benchmarks (and their peers) run. */
+type CellType = "lstm" | "rnn";
 
 const CELLS: CellType[] = ["lstm", "rnn"];
 const THREADS = [1, 2];

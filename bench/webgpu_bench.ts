@@ -19,7 +19,7 @@
 
 import { writeFileSync } from "node:fs";
 import process from "node:process";
-import { type CellType } from "../lib/mod.ts";
+
 import { Adam } from "../lib/optim/adam.ts";
 import { requestWebGpuDevice, type WebGpuContext } from "../lib/backend/webgpu/device.ts";
 import { type RecurrenceMode, WebGpuModel } from "../lib/backend/webgpu/model.ts";
@@ -27,6 +27,9 @@ import type { Peer, PeerResult } from "./peers/tfjs.ts";
 import { loadTfjsWebGpuPeer } from "./peers/tfjs_webgpu.ts";
 import { type BenchConfig, fmtMs, makeBatch, table } from "./common.ts";
 import { measure, type MeasureOptions, type Timing } from "./timing.ts";
+
+/** The cells the benchmarks (and their peers) run. */
+type CellType = "lstm" | "rnn";
 
 /** Options, as parsed by train_step_bench.ts. */
 export interface WebGpuBenchOptions {

@@ -27,6 +27,7 @@ import { spectralNorm, spectralRadius } from "../linalg.ts";
 import { log10 } from "../math.ts";
 import { quantileSorted } from "../quantile.ts";
 import { lossAndGradient } from "../nn/loss.ts";
+import { gatesPerUnit } from "../nn/layer.ts";
 import { Model } from "../nn/model.ts";
 import type { TrainableModel } from "../nn/trainable.ts";
 import { Rng } from "../rng.ts";
@@ -167,7 +168,7 @@ export function measureGradientFlow(model: Model, task: Task, batch: TaskBatch, 
   model.zeroGrad();
   const L = model.config.numLayers;
   const profile = (norms: Arr): NormProfile => normProfile(norms, T, B, lastRow);
-  const G = model.config.cell === "lstm" ? 4 : 1, H = model.config.hiddenSize;
+  const G = gatesPerUnit(model.config.cell), H = model.config.hiddenSize;
   const layers = model.layers.map((_, l) => {
     const w = model.parameter(`rnn.weight_hh_l${l}`).value;
     const entry: { spectralNorm: number; spectralRadius?: number } = { spectralNorm: spectralNorm(w, G * H, H) };

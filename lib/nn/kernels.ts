@@ -23,8 +23,11 @@ import type { Arr, DType } from "../arr.ts";
 
 export type { Arr, DType };
 
-/** Which recurrent cell a layer uses: the LSTM of the seed document, or the vanilla tanh RNN. */
-export type CellType = "lstm" | "rnn";
+/**
+ * Which recurrent cell a layer uses: the LSTM of the seed document, the vanilla tanh RNN, or another cell registered in
+ * `cells.ts` (a kernel set implements the cells it names and throws for the others).
+ */
+export type CellType = "lstm" | "rnn" | (string & Record<never, never>);
 
 /**
  * The kernel set of one backend. Every method works on arrays from this backend's `alloc`.

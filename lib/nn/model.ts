@@ -25,6 +25,7 @@ import { type CellType, gatesPerUnit, type LayerWeights, RecurrentLayer } from "
 import { Linear, type LinearWeights } from "./linear.ts";
 import type { Batch } from "./batch.ts";
 import { lossAndGradient } from "./loss.ts";
+import { cellDefinition, cellNames } from "./cells.ts";
 import type { TrainStepOptions, TrainStepResult } from "./train_step.ts";
 import { clipGradNorm, clipGradValue, gradNorm } from "../optim/clip.ts";
 
@@ -291,7 +292,9 @@ export class Model {
         throw new RangeError(`forward: ${name} has ${s.length} values, expected L·B·H = ${L * BH}`);
       }
     }
-    if (opts.c0 !== undefined && cfg.cell !== "lstm") throw new RangeError(`forward: c0 is given but cell is "rnn"`);
+    if (opts.c0 !== undefined && !cellDefinition(cfg.cell).cellState) {
+      throw new RangeError(`forward: c0 is given but cell is "${cfg.cell}" (no cell state)`);
+    }
     this.#T = T;
     this.#B = B;
     const xs = this.#buf("x", T * B * I);
@@ -331,7 +334,9 @@ export class Model {
         throw new RangeError(`backward: ${name} has ${s.length} values, expected L·B·H = ${L * BH}`);
       }
     }
-    if (opts.dcN !== undefined && cfg.cell !== "lstm") throw new RangeError(`backward: dcN is given but cell is "rnn"`);
+    if (opts.dcN !== undefined && !cellDefinition(cfg.cell).cellState) {
+      throw new RangeError(`backward: dcN is given but cell is "${cfg.cell}" (no cell state)`);
+    }
     const R = this.outputRows(), O = this.outputWidth, top = this.layers[L - 1];
     // The gradient reaching the top layer: through the readout, or directly on its outputs.
     let topDhSeq = false, topDhFinal: Arr | null = null;
@@ -369,7 +374,7 @@ export class Model {
         probes: opts.probes,
       });
     }
-    const lstm = cfg.cell === "lstm";
+    const lstm = cellDefinition(cfg.cell).cellState;
     return {
       dx: opts.inputGrad ? this.#buf("dx", T * B * I) : null,
       dh0: this.layers.map((layer) => layer.dh),
@@ -514,8 +519,9 @@ function checkPositiveInt(field: string, v: number): void {
 }
 
 function validateConfig(c: ModelConfig): Model["config"] {
-  if (c.cell !== "lstm" && c.cell !== "rnn") {
-    throw new RangeError(`Model: cell = ${JSON.stringify(c.cell)}, expected "lstm" or "rnn"`);
+  if (!cellNames().includes(c.cell)) {
+    const names = cellNames().map((n) => JSON.stringify(n)).join(" or ");
+    throw new RangeError(`Model: cell = ${JSON.stringify(c.cell)}, expected ${names}`);
   }
   checkPositiveInt("Model: inputSize", c.inputSize);
   checkPositiveInt("Model: hiddenSize", c.hiddenSize);

@@ -5,8 +5,10 @@
  * @module
  */
 
+import { cellNames } from "../../nn/cells.ts";
 import { Model, type ModelConfig } from "../../nn/model.ts";
 import { cpuKernels } from "./cpu_kernels.ts";
+import { WASM_CELLS } from "./wasm_kernels.ts";
 import { jsKernels } from "../../nn/js_kernels.ts";
 
 /**
@@ -30,6 +32,12 @@ export function cpuModel(config: ModelConfig): Model {
   }
   if (dtype !== "float32" && dtype !== "float64") {
     throw new RangeError(`Model: dtype = ${JSON.stringify(dtype)}, expected "float32" or "float64"`);
+  }
+  if (dtype === "float32" && cellNames().includes(config.cell) && !WASM_CELLS.includes(config.cell)) {
+    throw new RangeError(
+      `cpuModel: cell "${config.cell}" has no WebAssembly kernel (float32 runs ${WASM_CELLS.join(", ")}); ` +
+        `use backend "js" (the reference kernels run every registered cell) or dtype "float64"`,
+    );
   }
   const kernels = cpuKernels(dtype, { threads });
   try {

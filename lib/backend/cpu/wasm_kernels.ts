@@ -216,6 +216,18 @@ export interface WasmKernelOptions {
   threads?: number;
 }
 
+/** The cells the WebAssembly kernels implement (other registered cells run on the reference kernels). */
+export const WASM_CELLS: readonly string[] = ["lstm", "rnn"];
+
+function cellCode(cell: string, what: string): number {
+  if (cell === "lstm") return 1;
+  if (cell === "rnn") return 0;
+  throw new RangeError(
+    `wasm kernels: ${what}: cell "${cell}" has no WebAssembly kernel (they implement ${WASM_CELLS.join(", ")}); ` +
+      `run it on the reference kernels (backend "js")`,
+  );
+}
+
 // Below these sizes a call runs on one thread: splitting costs about a microsecond.
 const MIN_GEMM_MACS = 1 << 17;
 const MIN_ROWS_PER_THREAD = 4;
@@ -310,14 +322,22 @@ export function wasmKernels(opts: WasmKernelOptions = {}): WasmKernels {
     },
     recurrentForward(cell, T, B, H, gates, h, c, wHhT) {
       const f = "recurrentForward: ";
-      const args = [cell === "lstm" ? 1 : 0, T, B, H, ptr(gates, f + "gates"), ptr(h, f + "h"), opt(c, f + "c")];
+      const args = [
+        cellCode(cell, "recurrentForward"),
+        T,
+        B,
+        H,
+        ptr(gates, f + "gates"),
+        ptr(h, f + "h"),
+        opt(c, f + "c"),
+      ];
       args.push(ptr(wHhT, f + "wHhT"));
       split(3, B, 4, T * B * H * H >= MIN_GEMM_MACS, args);
     },
     recurrentBackward(cell, T, B, H, gates, h, c, wHh, dhSeq, dh, dc, truncate, dhNorm, dcNorm) {
       const f = "recurrentBackward: ";
       const args = [
-        cell === "lstm" ? 1 : 0,
+        cellCode(cell, "recurrentBackward"),
         T,
         B,
         H,

@@ -275,6 +275,11 @@ export class WebGpuModel {
     if (config.dtype !== undefined && config.dtype !== "float32") {
       throw new RangeError(`WebGpuModel: dtype = ${JSON.stringify(config.dtype)}; the GPU backend is float32 only`);
     }
+    if (config.cell !== "lstm" && config.cell !== "rnn") {
+      throw new RangeError(
+        `WebGpuModel: cell = ${JSON.stringify(config.cell)}; the GPU kernels implement lstm and rnn`,
+      );
+    }
     const cpu = new Model({ ...config, dtype: "float32", backend: "js", threads: 1 });
     const given = opts.device;
     let device: GPUDevice, info: WebGpuDeviceInfo, owns = false;
