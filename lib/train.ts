@@ -51,6 +51,8 @@ export interface LogRecord {
   gradNorm: number;
   /** The user metric of the last step (e.g. fraction correct), when one is given. */
   metric?: number;
+  /** With `correct`: the fraction of the training sequences since the previous record that were right. */
+  accuracy?: number;
   elapsedMs: number;
 }
 
@@ -76,6 +78,11 @@ export interface TrainOptions<B extends Batch = Batch> {
   logEvery?: number;
   /** A metric of the step's outputs (e.g. fraction correct), recorded with each log line. */
   metric?: (info: StepInfo<B>) => number;
+  /**
+   * How many of the step's sequences were right (by the task's criterion, from its outputs): the log records then
+   * get `accuracy`, the fraction over the sequences since the previous record.
+   */
+  correct?: (info: StepInfo<B>) => number;
   /** Called after every step, in order; return (or resolve to) true to stop with status "solved". */
   onStep?: (info: StepInfo<B>) => boolean | void | Promise<boolean | void>;
   /** Called with each log record (progress reporting). */
@@ -87,7 +94,7 @@ export interface TrainOptions<B extends Batch = Batch> {
    * `onStep` needs the model as it is after exactly that step (a measurement, an evaluation).
    */
   readAfter?: (step: number, sequences: number) => boolean;
-  /** Read back each step's outputs for `onStep` / `metric` (default: true when either is given). */
+  /** Read back each step's outputs for `onStep` / `metric` / `correct` (default: true when one is given). */
   readOutputs?: boolean;
   /** Read back the probes of each step (`StepInfo` gets no field for them; see `onResult`). */
   probes?: boolean;
@@ -145,7 +152,8 @@ export async function train<B extends Batch = Batch>(
   if (!(Number.isInteger(readEvery) && readEvery > 0)) {
     throw new RangeError(`train: readEvery = ${readEvery}, expected a positive integer`);
   }
-  const readOutputs = opts.readOutputs ?? (opts.onStep !== undefined || opts.metric !== undefined);
+  const readOutputs = opts.readOutputs ??
+    (opts.onStep !== undefined || opts.metric !== undefined || opts.correct !== undefined);
   if (model.pendingSteps > 0) await model.readSteps(); // someone else's unread steps: not ours to report
   const stepOptions = {
     loss: opts.loss,
@@ -219,12 +227,14 @@ export class TrainingRun<B extends Batch = Batch> {
   readonly maxSteps: number;
   readonly maxSequences: number;
   readonly logEvery: number;
-  readonly #opts: Pick<TrainOptions<B>, "metric" | "onLog" | "targetLoss">;
+  readonly #opts: Pick<TrainOptions<B>, "metric" | "correct" | "onLog" | "targetLoss">;
   readonly #start = performance.now();
   readonly #history: LogRecord[] = [];
   #lossSum = 0;
   #normSum = 0;
   #pending = 0;
+  #correct = 0;
+  #seqs = 0;
   #lastMetric: number | undefined;
   #status: TrainStatus = "budget";
   #diverged: TrainResult["diverged"];
@@ -232,7 +242,10 @@ export class TrainingRun<B extends Batch = Batch> {
   /** Validates the budget and interval options; `who` names the loop in error messages. */
   constructor(
     who: string,
-    opts: Pick<TrainOptions<B>, "maxSteps" | "maxSequences" | "logEvery" | "metric" | "onLog" | "targetLoss">,
+    opts: Pick<
+      TrainOptions<B>,
+      "maxSteps" | "maxSequences" | "logEvery" | "metric" | "correct" | "onLog" | "targetLoss"
+    >,
   ) {
     this.maxSteps = opts.maxSteps ?? Infinity;
     this.maxSequences = opts.maxSequences ?? Infinity;
@@ -265,6 +278,10 @@ export class TrainingRun<B extends Batch = Batch> {
     this.#pending++;
     const info: StepInfo<B> = { step: this.step, sequences: this.sequences, loss, gradNorm, outputs, batch };
     if (this.#opts.metric !== undefined) this.#lastMetric = this.#opts.metric(info);
+    if (this.#opts.correct !== undefined) {
+      this.#correct += this.#opts.correct(info);
+      this.#seqs += batch.B;
+    }
     return info;
   }
 
@@ -300,9 +317,15 @@ export class TrainingRun<B extends Batch = Batch> {
       elapsedMs: performance.now() - this.#start,
     };
     if (this.#lastMetric !== undefined) record.metric = this.#lastMetric;
+    if (this.#opts.correct !== undefined) record.accuracy = this.#correct / this.#seqs;
     this.#history.push(record);
     this.#opts.onLog?.(record);
-    this.#lossSum = this.#normSum = this.#pending = 0;
+    this.#lossSum =
+      this.#normSum =
+      this.#pending =
+      this.#correct =
+      this.#seqs =
+        0;
     return record;
   }
 

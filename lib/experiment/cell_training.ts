@@ -204,15 +204,16 @@ export interface StepDue {
 }
 
 /**
- * The bookkeeping of one cell's run: the outcome it builds (curve points every `logEvery` steps with loss, fraction
- * correct and gradient norm; status; sequences to success), the stopping rule's window, the gradient-flow
- * checkpoints and evaluation points, and progress reports about twice a second.
+ * What one cell's run adds to the training loop: the outcome (status, sequences to success, and the curve, which is
+ * train's log: means every `logEvery` steps, with the fraction correct from `correct`), the stopping rule's window,
+ * the gradient-flow checkpoints and evaluation points, and progress reports about twice a second.
  *
  * @example
  * ```ts
  * import { CellRecorder } from "./cell_training.ts";
- * // const rec = new CellRecorder(cell, task, onProgress);
- * // train(model, { ..., onStep: (info) => { const due = rec.step(info); ...; return due.solved; } });
+ * // const rec = new CellRecorder(cell, task, gradientFlow, onProgress);
+ * // const result = await train(model, { ..., correct: (info) => rec.correct(info),
+ * //   onStep: (info) => { const due = rec.step(info); ...; return due.solved; } });
  * // rec.finish(result); return rec.outcome;
  * ```
  */
@@ -220,25 +221,19 @@ export class CellRecorder {
   readonly outcome: RunOutcome;
   readonly stop: StopRule;
   readonly #task: Task;
-  readonly #logEvery: number;
   readonly #maxSequences: number;
   readonly #onProgress?: (p: CellProgress) => void;
   readonly #window: SequenceWindow;
   readonly #checkpoints: number[];
   readonly #evalEvery: number;
   #nextEval: number;
-  #loss = 0;
-  #norm = 0;
-  #correct = 0;
-  #seqs = 0;
-  #steps = 0;
+  #scored: { info: StepInfo<TaskBatch>; correct: number } | null = null;
   #lastReport = performance.now();
 
   constructor(cell: Cell, task: Task, gradientFlow: GradientFlow[], onProgress?: (p: CellProgress) => void) {
     const tr = cell.training;
     this.#task = task;
     this.stop = tr?.stop ?? { kind: "never" };
-    this.#logEvery = tr?.logEvery ?? 1;
     this.#maxSequences = tr?.maxSequences ?? 0;
     this.#onProgress = onProgress;
     this.#window = new SequenceWindow(windowSize(this.stop));
@@ -264,19 +259,19 @@ export class CellRecorder {
     return (this.#checkpoints.length > 0 && sequences >= this.#checkpoints[0]) || sequences >= this.#nextEval;
   }
 
-  /** Records a training step (its outputs scored by the task's criterion) and says what is due. */
-  step(info: StepInfo<TaskBatch>): StepDue {
-    const batch = info.batch;
-    const ok = this.#task.correct(info.outputs, batch);
+  /** How many of a step's sequences meet the task's criterion (train's `correct`: the curve's accuracy). */
+  correct(info: StepInfo<TaskBatch>): number {
+    const ok = this.#task.correct(info.outputs, info.batch);
     let correct = 0;
     for (let b = 0; b < ok.length; b++) correct += ok[b];
-    this.#window.push(batch.B, correct, info.loss);
-    this.#loss += info.loss;
-    this.#norm += info.gradNorm;
-    this.#correct += correct;
-    this.#seqs += batch.B;
-    this.#steps++;
-    if (info.step % this.#logEvery === 0) this.#point(info.step, info.sequences);
+    this.#scored = { info, correct };
+    return correct;
+  }
+
+  /** Records a training step (scored by `correct` first) and says what is due. */
+  step(info: StepInfo<TaskBatch>): StepDue {
+    const correct = this.#scored?.info === info ? this.#scored.correct : this.correct(info);
+    this.#window.push(info.batch.B, correct, info.loss);
     const checkpoints: number[] = [];
     while (this.#checkpoints.length > 0 && info.sequences >= this.#checkpoints[0]) {
       this.#checkpoints.shift();
@@ -295,27 +290,12 @@ export class CellRecorder {
     return { checkpoints, evaluate, solved: this.#window.full && solved(this.stop, this.#window) };
   }
 
-  #point(step: number, sequences: number): void {
-    if (this.#steps === 0) return;
-    this.outcome.curve.push({
-      step,
-      sequences,
-      loss: this.#loss / this.#steps,
-      accuracy: this.#correct / this.#seqs,
-      gradNorm: this.#norm / this.#steps,
-    });
-    this.#loss =
-      this.#norm =
-      this.#correct =
-      this.#seqs =
-      this.#steps =
-        0;
-  }
-
   /** Closes the curve and sets the status from the training loop's result. */
   finish(result: TrainResult): void {
-    this.#point(result.steps, result.sequences);
     const o = this.outcome;
+    for (const r of result.history) {
+      o.curve.push({ step: r.step, sequences: r.sequences, loss: r.loss, accuracy: r.accuracy!, gradNorm: r.gradNorm });
+    }
     o.steps = result.steps;
     o.sequences = result.sequences;
     if (result.status === "diverged") {
@@ -393,7 +373,7 @@ export function trainOptionsOf(
     clipNorm: training.clipNorm,
     clipValue: training.clipValue,
     truncate: training.truncate,
-    logEvery: Number.MAX_SAFE_INTEGER, // the recorder keeps the curve, with accuracy
+    logEvery: training.logEvery, // the curve: means since the previous point, with accuracy (the caller's `correct`)
   };
 }
 

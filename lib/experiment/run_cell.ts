@@ -106,6 +106,7 @@ export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<Ru
       const anyStep = stop.kind === "accuracy" || stop.kind === "st3" || stop.kind === "loss";
       const result = await train(model, {
         ...trainOptionsOf(tr, task, new Rng(cell.seed, 1)),
+        correct: (info) => rec.correct(info),
         onStep: async (info) => {
           const due = rec.step(info);
           for (const at of due.checkpoints) await measureFlow(at);
