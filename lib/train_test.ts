@@ -171,7 +171,7 @@ describe("the step interface on the CPU (the GPU's submit-and-read-back shape)",
     assert.notDeepEqual(one.outputs[0], one.outputs[1], "each step has its own outputs");
     assert.deepEqual(grouped, one);
   });
-  it("a diverged step in a group applies no update, and neither do the steps after it", async () => {
+  it("a diverged step in a group applies no update, and neither do the steps after it", () => {
     const model = cpuModel({ cell: "rnn", inputSize: 1, hiddenSize: 4, outputSize: 1 });
     const ok = latchBatch(new Rng(6), 10, 8), opts = { loss: "mse" as const, optimizer: new SGD({ lr: 0.1 }) };
     const bad = { ...ok, x: Float32Array.from(ok.x as Float32Array, (v, i) => (i === 0 ? NaN : v)) };
