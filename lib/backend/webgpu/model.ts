@@ -1,7 +1,7 @@
 /**
  * `WebGpuModel`: the `Model` of lib/nn/model.ts on a GPU through WebGPU — same configuration, same parameter layout
  * (PyTorch's: one flat buffer in `parameters` order, gate order i, f, g, o), same initialisation (the weights are
- * initialised on the CPU by `new Model(config)` and uploaded, so a seed gives the same weights on both), same
+ * initialised on the CPU by `Model` (reference kernels) and uploaded, so a seed gives the same weights on both), same
  * semantics (time-major x (T, B, I); readout at the last step, at every step, or none; full or truncated BPTT;
  * probes), float32 only.
  *
@@ -260,7 +260,7 @@ export class WebGpuModel {
   }
 
   /**
-   * Creates a model on the GPU: validates `config` and initialises the weights exactly as `new Model(config)`
+   * Creates a model on the GPU: validates `config` and initialises the weights exactly as the CPU model (`cpuModel(config)`)
    * (float32), then uploads them. Throws a `WebGpuUnavailableError` (with what to do) when there is no WebGPU.
    *
    * @example
