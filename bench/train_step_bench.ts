@@ -13,15 +13,21 @@
  * @module
  */
 
+import { cpuModel } from "../lib/backend/cpu/model.ts";
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { Adam, type CellType, Model, mseLoss, type WasmKernels } from "../lib/mod.ts";
+import { Adam } from "../lib/mod.ts";
+import { mseLoss } from "../lib/nn/loss.ts";
+import type { WasmKernels } from "../lib/backend/cpu/wasm_kernels.ts";
 import { loadTfjsPeers, type Peer, type PeerResult } from "./peers/tfjs.ts";
 import { BENCH_CONFIGS, type BenchConfig, fmtMs, makeBatch, table } from "./common.ts";
 import { measure, type MeasureOptions, sleep, type Timing } from "./timing.ts";
+
+/** The cells the benchmarks (and their peers) run. */
+type CellType = "lstm" | "rnn";
 
 const CELLS: CellType[] = ["lstm", "rnn"];
 const THREADS = [1, 2];
@@ -138,7 +144,7 @@ async function runOurs(
   memory: MemoryResult[] | null,
 ): Promise<OursResult> {
   const { I, H, B, T } = cfg;
-  const model = new Model({ cell, inputSize: I, hiddenSize: H, outputSize: 1, readout: "last", threads, seed: 0 });
+  const model = cpuModel({ cell, inputSize: I, hiddenSize: H, outputSize: 1, readout: "last", threads, seed: 0 });
   const kernels = model.kernels as WasmKernels;
   const opt = new Adam({ lr: 1e-3 });
   let loss = NaN;

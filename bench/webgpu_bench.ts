@@ -7,7 +7,7 @@
  * - step: `await model.trainStep(batch, ...)` — one step, one readback (loss and gradient norm), as tfjs's
  *   `trainOnBatch` reads back its loss: the comparable number;
  * - step, grouped: `submitTrainStep` ×16 then one `readSteps()`, per step — what a training loop that reads back
- *   every 16 steps (`trainWebGpu` without `onStep`) pays; Deno's `mapAsync` costs ≥ ~10 ms however small, so on a fast
+ *   every 16 steps (`train` on the GPU without `onStep`) pays; Deno's `mapAsync` costs ≥ ~10 ms however small, so on a fast
  *   GPU this is the throughput number;
  * - forward: `await model.forward(x, T, B)` (one readback of the outputs).
  * The time loops run per step or persistent (`--recurrence auto|steps|persistent`, several allowed, comma-separated).
@@ -19,7 +19,7 @@
 
 import { writeFileSync } from "node:fs";
 import process from "node:process";
-import { type CellType } from "../lib/mod.ts";
+
 import { Adam } from "../lib/optim/adam.ts";
 import { requestWebGpuDevice, type WebGpuContext } from "../lib/backend/webgpu/device.ts";
 import { type RecurrenceMode, WebGpuModel } from "../lib/backend/webgpu/model.ts";
@@ -27,6 +27,9 @@ import type { Peer, PeerResult } from "./peers/tfjs.ts";
 import { loadTfjsWebGpuPeer } from "./peers/tfjs_webgpu.ts";
 import { type BenchConfig, fmtMs, makeBatch, table } from "./common.ts";
 import { measure, type MeasureOptions, type Timing } from "./timing.ts";
+
+/** The cells the benchmarks (and their peers) run. */
+type CellType = "lstm" | "rnn";
 
 /** Options, as parsed by train_step_bench.ts. */
 export interface WebGpuBenchOptions {

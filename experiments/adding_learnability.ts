@@ -16,6 +16,7 @@ export default {
   name: "adding-learnability",
   description: "Success rate and sequences to success on the 1997 adding problem against T: tanh RNN vs LSTM",
   reference: "Hochreiter & Schmidhuber 1997, Exp. 4; Bengio, Simard & Frasconi 1994",
+  role: "learnability",
   task: { name: "adding-1997", params: { T: 100 } },
   model: { cell: "lstm", hiddenSize: 32 },
   training: {

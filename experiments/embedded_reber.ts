@@ -12,9 +12,16 @@ export default {
   name: "embedded-reber",
   description: "HS97 Table 1: the embedded Reber grammar, LSTM vs Elman (tanh RNN, 15 units)",
   reference: "Hochreiter & Schmidhuber 1997, Exp. 1, Table 1",
+  role: "reproduction",
   published: [
-    { method: "LSTM (3 blocks × 2 cells)", successRate: 1, sequences: 8440, trials: 30 },
-    { method: "Elman, 15 hidden", successRate: 0, sequences: "> 200000", trials: null },
+    {
+      method: "LSTM (3 blocks × 2 cells)",
+      successRate: 1,
+      sequences: 8440,
+      trials: 30,
+      ours: { variants: ["lstm-6"] },
+    },
+    { method: "Elman, 15 hidden", successRate: 0, sequences: "> 200000", trials: null, ours: { variants: ["rnn-15"] } },
   ],
   task: { name: "embedded-reber", params: { split: "train", setSeed: 0 } },
   model: { cell: "lstm", hiddenSize: 6, init: { forgetBias: 1 } },

@@ -25,6 +25,7 @@ export default {
   name: "gradient-flow",
   description: "‖∂L/∂h_t‖ against T - t at initialisation: tanh RNN over spectral radius ρ, LSTM over forget bias",
   reference: "Pascanu, Mikolov & Bengio 2013, section 2.1; Hochreiter & Schmidhuber 1997, section 3",
+  role: "gradient-flow",
   task: { name: "adding", params: { T: 100, variant: "arjovsky" } },
   model: { cell: "lstm", hiddenSize: 128 },
   measure: { gradientFlow: { at: ["init"], batchSize: 32 }, testSequences: 0 },

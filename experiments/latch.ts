@@ -13,9 +13,16 @@ export default {
   name: "latch",
   description: "HS97 Table 4 / Bengio 1994: the two-sequence (latch) problem, T = 100 and 1000, LSTM vs tanh RNN",
   reference: "Hochreiter & Schmidhuber 1997, Exp. 3a, Table 4; Bengio, Simard & Frasconi 1994",
+  role: "reproduction",
   published: [
-    { method: "LSTM", T: 100, N: 3, sequencesToSuccess: 39850 },
-    { method: "LSTM", T: 1000, N: 3, sequencesToSuccess: 452460 },
+    { method: "LSTM", T: 100, N: 3, sequencesToSuccess: 39850, ours: { variants: ["lstm"], taskParams: { T: 100 } } },
+    {
+      method: "LSTM",
+      T: 1000,
+      N: 3,
+      sequencesToSuccess: 452460,
+      ours: { variants: ["lstm"], taskParams: { T: 1000 } },
+    },
   ],
   task: { name: "latch", params: { T: 100, N: 3 } },
   model: { cell: "lstm", hiddenSize: 8, init: { forgetBias: 5 } },

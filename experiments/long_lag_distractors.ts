@@ -25,7 +25,14 @@ export default {
   name: "long-lag-distractors",
   description: "HS97 Table 3: very long lags with distractors (2c), published (q, p) pairs",
   reference: "Hochreiter & Schmidhuber 1997, Exp. 2c, Table 3",
-  published: pairs.map(([q, p], i) => ({ q, p, sequencesToSuccess: published[i], trials: 20 })),
+  role: "reproduction",
+  published: pairs.map(([q, p], i) => ({
+    q,
+    p,
+    sequencesToSuccess: published[i],
+    trials: 20,
+    ours: { taskParams: { "q": q, "p": p } },
+  })),
   task: { name: "long-lag-distractors", params: { q: 100, p: 100 } },
   model: { cell: "lstm", hiddenSize: 2, init: { forgetBias: 5 } },
   training: {

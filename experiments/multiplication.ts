@@ -13,9 +13,10 @@ export default {
   name: "multiplication",
   description: "HS97 Exp. 5: the multiplication problem, T = 100",
   reference: "Hochreiter & Schmidhuber 1997, Exp. 5",
+  role: "reproduction",
   published: [
-    { T: 100, wrongOnTest: "139/2560", sequences: 482000 },
-    { T: 100, wrongOnTest: "14/2560", sequences: 1273000 },
+    { T: 100, wrongOnTest: "139/2560", sequences: 482000, ours: { taskParams: { T: 100 } } },
+    { T: 100, wrongOnTest: "14/2560", sequences: 1273000, ours: { taskParams: { T: 100 } } },
   ],
   task: { name: "multiplication", params: { T: 100 } },
   model: { cell: "lstm", hiddenSize: 4, init: { forgetBias: 5 } },

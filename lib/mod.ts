@@ -1,58 +1,47 @@
 /**
  * lstm-lab: LSTM and vanilla RNN with exact backpropagation through time, gradient probes and training, on a fast
- * CPU backend (WebAssembly SIMD) — to show, measure and reproduce why LSTM learns long-range dependencies where a
- * vanilla RNN's gradients vanish or explode.
+ * CPU backend (WebAssembly SIMD) or a GPU (WebGPU) — to show, measure and reproduce why LSTM learns long-range
+ * dependencies where a vanilla RNN's gradients vanish or explode.
+ *
+ * This is the surface a user needs: tasks, models on any backend, training, optimizers, losses, the RNG and
+ * PyTorch interchange. The internals keep their own entry points (kernels: lib/nn/kernels.ts and lib/backend/;
+ * cell equations: lib/nn/lstm.ts, lib/nn/rnn.ts; plots: lib/plot/mod.ts; sweeps: lib/experiment/).
  *
  * @example
  * ```ts
- * import { Adam, Model, Rng, train } from "./mod.ts";
- * const model = new Model({ cell: "lstm", inputSize: 2, hiddenSize: 16, outputSize: 1, seed: 0 });
- * const rng = new Rng(1);
- * const T = 20, B = 16;
- * const result = train(model, {
- *   loss: "mse",
- *   optimizer: new Adam({ lr: 1e-2 }),
+ * import { Adam, createModel, createTask, Rng, train } from "./mod.ts";
+ * const task = createTask("adding-1997", { T: 30 });
+ * const model = await createModel({
+ *   cell: "lstm",
+ *   inputSize: task.inputSize,
+ *   hiddenSize: 16,
+ *   outputSize: task.outputSize,
+ *   readout: task.readout,
+ *   backend: "auto", // WebGPU where an adapter exists, else the CPU
+ * });
+ * const data = new Rng(0, 1);
+ * const result = await train(model, {
+ *   loss: task.loss,
+ *   optimizer: new Adam({ lr: 3e-3 }),
+ *   batches: () => task.batch(data, 32),
  *   maxSteps: 100,
- *   batches: () => {
- *     const x = rng.fillUniform(new Float32Array(T * B * 2), -1, 1);
- *     return { x, T, B, target: x.filter((_, i) => i < 2 * B && i % 2 === 0) }; // recall x[0] of each sequence
- *   },
  * });
  * console.log(result.status, result.history.at(-1));
+ * model.dispose();
  * ```
  *
  * @module
  */
 
-export type { Arr, CellType, DType, Kernels } from "./backend/kernels.ts";
-export { cpuKernels } from "./backend/cpu/cpu_kernels.ts";
-export { jsKernels } from "./backend/cpu/js_kernels.ts";
-export { type WasmKernelOptions, type WasmKernels, wasmKernels } from "./backend/cpu/wasm_kernels.ts";
-export {
-  type RecurrenceMode,
-  type TrainStepOptions,
-  type TrainStepResult,
-  type WebGpuBackwardOptions,
-  type WebGpuBackwardResult,
-  WebGpuModel,
-  type WebGpuModelOptions,
-  type WebGpuParameter,
-} from "./backend/webgpu/model.ts";
-export { trainWebGpu, type WebGpuTrainOptions } from "./backend/webgpu/train.ts";
-export {
-  requestWebGpuDevice,
-  type WebGpuContext,
-  type WebGpuDeviceInfo,
-  type WebGpuDeviceOptions,
-  webGpuStatus,
-  WebGpuUnavailableError,
-} from "./backend/webgpu/device.ts";
+export type { Arr, DType } from "./arr.ts";
+export type { CellType } from "./nn/kernels.ts";
+export { createModel, type CreateModelConfig } from "./backend/model.ts";
+export { cpuModel } from "./backend/cpu/model.ts";
 export { BACKEND_CHOICES, type BackendChoice, type BackendName, resolveBackend } from "./backend/select.ts";
-
+export type { TrainableModel, TrainStepOptions, TrainStepResult } from "./nn/trainable.ts";
 export {
   type BackwardOptions,
   type BackwardResult,
-  type CpuBackendName,
   type ForwardOptions,
   type GateStats,
   Model,
@@ -60,11 +49,18 @@ export {
   type Parameter,
   type ReadoutPlacement,
 } from "./nn/model.ts";
-export { lstmCellBackward, lstmCellForward } from "./nn/lstm.ts";
-export { rnnCellBackward, rnnCellForward } from "./nn/rnn.ts";
-export { bceWithLogitsLoss, crossEntropyLoss, lossAndGradient, type LossKind, mseLoss } from "./nn/loss.ts";
+export { WebGpuModel, type WebGpuModelOptions } from "./backend/webgpu/model.ts";
+export {
+  requestWebGpuDevice,
+  type WebGpuContext,
+  webGpuStatus,
+  WebGpuUnavailableError,
+} from "./backend/webgpu/device.ts";
+export type { InitConfig, RecurrentInit } from "./nn/init.ts";
 
+export { lossAndGradient, type LossKind } from "./nn/loss.ts";
 export type { Optimizer } from "./optim/optimizer.ts";
+export type { OptimizerSpec } from "./optim/spec.ts";
 export { SGD, type SgdOptions } from "./optim/sgd.ts";
 export { RMSProp, type RmsPropOptions } from "./optim/rmsprop.ts";
 export { Adam, type AdamOptions } from "./optim/adam.ts";
@@ -81,23 +77,18 @@ export {
   type TrainStatus,
 } from "./train.ts";
 
-export { type InitConfig, type RecurrentInit } from "./init.ts";
+export { createTask } from "./tasks/registry.ts";
+export type { Task, TaskBatch } from "./tasks/task.ts";
 export { Rng } from "./rng.ts";
-export { eigenvalues, orthogonal, spectralNorm, spectralRadius } from "./linalg.ts";
-export { decodeSafetensors, encodeSafetensors, readSafetensorsFile, writeSafetensorsFile } from "./io/safetensors.ts";
-export type { NamedTensor, SafeDType, SafetensorsContents } from "./io/safetensors.ts";
+export { spectralNorm, spectralRadius } from "./linalg.ts";
+
+export { readSafetensorsFile, writeSafetensorsFile } from "./io/safetensors.ts";
 export {
   batchFirstToTimeMajor,
-  configFromStateDict,
   loadStateDict,
-  type LoadStateDictOptions,
-  type LoadStateDictResult,
   loadTorchFile,
   modelFromTorchFile,
   saveTorchFile,
-  type SaveTorchFileOptions,
   stateDict,
-  type StateDictLayout,
-  type StateDictOptions,
   timeMajorToBatchFirst,
 } from "./io/torch.ts";

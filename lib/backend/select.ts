@@ -6,10 +6,10 @@
  * @module
  */
 
+import type { BackendName } from "../nn/trainable.ts";
 import { webGpuStatus, WebGpuUnavailableError } from "./webgpu/device.ts";
 
-/** The backends a model can run on. */
-export type BackendName = "cpu" | "webgpu";
+export type { BackendName };
 
 /** What a user may ask for: a backend, or "auto". */
 export type BackendChoice = BackendName | "auto";

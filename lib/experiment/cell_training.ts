@@ -1,12 +1,12 @@
 /**
- * What the CPU (`run_cell.ts`) and WebGPU (`run_cell_webgpu.ts`) cell runners share: the optimizer a cell's settings
- * describe, the per-step bookkeeping of a training run (curve, stopping-rule window, gradient-flow checkpoints,
- * evaluation points, progress) and its outcome, and the test set.
+ * The parts of a cell's run that the runner (`run_cell.ts`) composes: the optimizer a cell's settings describe, the
+ * per-step bookkeeping of a training run (curve, stopping-rule window, gradient-flow checkpoints, evaluation points,
+ * progress) and its outcome, and the test set.
  *
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 import type { Adam as AdamT } from "../optim/adam.ts";
 import { Adam } from "../optim/adam.ts";
 import type { Optimizer } from "../optim/optimizer.ts";
@@ -16,9 +16,15 @@ import type { Rng } from "../rng.ts";
 import type { Task, TaskBatch } from "../tasks/task.ts";
 import type { StepInfo, TrainOptions, TrainResult } from "../train.ts";
 import type { ModelConfig } from "../nn/model.ts";
-import type { CellProgress } from "./run_cell.ts";
 import type { GradientFlow, RunOutcome, TestMetrics } from "./results.ts";
 import type { Cell } from "./schema.ts";
+
+/** Progress of a running cell, reported about twice a second. */
+export interface CellProgress {
+  sequences: number;
+  maxSequences: number;
+  loss: number;
+}
 
 /** A cell's optimizer settings. */
 export type OptimizerSettings = NonNullable<Cell["training"]>["optimizer"];
@@ -198,15 +204,16 @@ export interface StepDue {
 }
 
 /**
- * The bookkeeping of one cell's run: the outcome it builds (curve points every `logEvery` steps with loss, fraction
- * correct and gradient norm; status; sequences to success), the stopping rule's window, the gradient-flow
- * checkpoints and evaluation points, and progress reports about twice a second.
+ * What one cell's run adds to the training loop: the outcome (status, sequences to success, and the curve, which is
+ * train's log: means every `logEvery` steps, with the fraction correct from `correct`), the stopping rule's window,
+ * the gradient-flow checkpoints and evaluation points, and progress reports about twice a second.
  *
  * @example
  * ```ts
  * import { CellRecorder } from "./cell_training.ts";
- * // const rec = new CellRecorder(cell, task, onProgress);
- * // train(model, { ..., onStep: (info) => { const due = rec.step(info); ...; return due.solved; } });
+ * // const rec = new CellRecorder(cell, task, gradientFlow, onProgress);
+ * // const result = await train(model, { ..., correct: (info) => rec.correct(info),
+ * //   onStep: (info) => { const due = rec.step(info); ...; return due.solved; } });
  * // rec.finish(result); return rec.outcome;
  * ```
  */
@@ -214,30 +221,26 @@ export class CellRecorder {
   readonly outcome: RunOutcome;
   readonly stop: StopRule;
   readonly #task: Task;
-  readonly #logEvery: number;
   readonly #maxSequences: number;
   readonly #onProgress?: (p: CellProgress) => void;
   readonly #window: SequenceWindow;
   readonly #checkpoints: number[];
+  readonly #evalEvery: number;
   #nextEval: number;
-  #loss = 0;
-  #norm = 0;
-  #correct = 0;
-  #seqs = 0;
-  #steps = 0;
+  #scored: { info: StepInfo<TaskBatch>; correct: number } | null = null;
   #lastReport = performance.now();
 
   constructor(cell: Cell, task: Task, gradientFlow: GradientFlow[], onProgress?: (p: CellProgress) => void) {
     const tr = cell.training;
     this.#task = task;
     this.stop = tr?.stop ?? { kind: "never" };
-    this.#logEvery = tr?.logEvery ?? 1;
     this.#maxSequences = tr?.maxSequences ?? 0;
     this.#onProgress = onProgress;
     this.#window = new SequenceWindow(windowSize(this.stop));
     this.#checkpoints = (cell.measure.gradientFlow?.at ?? []).filter((a): a is number => typeof a === "number")
       .sort((a, b) => a - b);
-    this.#nextEval = this.stop.kind === "evaluate" ? this.stop.every : Infinity;
+    this.#evalEvery = this.stop.kind === "evaluate" ? this.stop.every : Infinity;
+    this.#nextEval = this.#evalEvery;
     this.outcome = {
       status: "measured",
       steps: 0,
@@ -256,19 +259,19 @@ export class CellRecorder {
     return (this.#checkpoints.length > 0 && sequences >= this.#checkpoints[0]) || sequences >= this.#nextEval;
   }
 
-  /** Records a training step (its outputs scored by the task's criterion) and says what is due. */
-  step(info: StepInfo): StepDue {
-    const batch = info.batch as TaskBatch;
-    const ok = this.#task.correct(info.outputs, batch);
+  /** How many of a step's sequences meet the task's criterion (train's `correct`: the curve's accuracy). */
+  correct(info: StepInfo<TaskBatch>): number {
+    const ok = this.#task.correct(info.outputs, info.batch);
     let correct = 0;
     for (let b = 0; b < ok.length; b++) correct += ok[b];
-    this.#window.push(batch.B, correct, info.loss);
-    this.#loss += info.loss;
-    this.#norm += info.gradNorm;
-    this.#correct += correct;
-    this.#seqs += batch.B;
-    this.#steps++;
-    if (info.step % this.#logEvery === 0) this.#point(info.step, info.sequences);
+    this.#scored = { info, correct };
+    return correct;
+  }
+
+  /** Records a training step (scored by `correct` first) and says what is due. */
+  step(info: StepInfo<TaskBatch>): StepDue {
+    const correct = this.#scored?.info === info ? this.#scored.correct : this.correct(info);
+    this.#window.push(info.batch.B, correct, info.loss);
     const checkpoints: number[] = [];
     while (this.#checkpoints.length > 0 && info.sequences >= this.#checkpoints[0]) {
       this.#checkpoints.shift();
@@ -282,32 +285,17 @@ export class CellRecorder {
     let evaluate = false;
     if (info.sequences >= this.#nextEval) {
       evaluate = true;
-      while (this.#nextEval <= info.sequences) this.#nextEval += (this.stop as { every: number }).every;
+      while (this.#nextEval <= info.sequences) this.#nextEval += this.#evalEvery;
     }
     return { checkpoints, evaluate, solved: this.#window.full && solved(this.stop, this.#window) };
   }
 
-  #point(step: number, sequences: number): void {
-    if (this.#steps === 0) return;
-    this.outcome.curve.push({
-      step,
-      sequences,
-      loss: this.#loss / this.#steps,
-      accuracy: this.#correct / this.#seqs,
-      gradNorm: this.#norm / this.#steps,
-    });
-    this.#loss =
-      this.#norm =
-      this.#correct =
-      this.#seqs =
-      this.#steps =
-        0;
-  }
-
   /** Closes the curve and sets the status from the training loop's result. */
   finish(result: TrainResult): void {
-    this.#point(result.steps, result.sequences);
     const o = this.outcome;
+    for (const r of result.history) {
+      o.curve.push({ step: r.step, sequences: r.sequences, loss: r.loss, accuracy: r.accuracy!, gradNorm: r.gradNorm });
+    }
     o.steps = result.steps;
     o.sequences = result.sequences;
     if (result.status === "diverged") {
@@ -355,7 +343,7 @@ export function modelConfigOf(cell: Cell, task: Task): ModelConfig {
 }
 
 /**
- * The training options a cell's `training` settings give, shared by `train` and `trainWebGpu` (the caller adds its
+ * The training options a cell's `training` settings give, for `train` on any backend (the caller adds its
  * `onStep`): the task's loss, the optimizer, batches from `data` (stream 1 of the cell's seed), the budget, clipping
  * and truncation. The curve is kept by the `CellRecorder`, so the loop's own logging is off.
  *
@@ -376,7 +364,7 @@ export function trainOptionsOf(
   training: NonNullable<Cell["training"]>,
   task: Task,
   data: Rng,
-): Omit<TrainOptions, "onStep"> {
+): Omit<TrainOptions<TaskBatch>, "onStep"> {
   return {
     loss: task.loss,
     optimizer: makeOptimizer(training.optimizer),
@@ -385,7 +373,7 @@ export function trainOptionsOf(
     clipNorm: training.clipNorm,
     clipValue: training.clipValue,
     truncate: training.truncate,
-    logEvery: Number.MAX_SAFE_INTEGER, // the recorder keeps the curve, with accuracy
+    logEvery: training.logEvery, // the curve: means since the previous point, with accuracy (the caller's `correct`)
   };
 }
 

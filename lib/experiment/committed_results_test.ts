@@ -36,9 +36,12 @@ function committedCell(experiment: string, label: string): Record<string, unknow
 
 describe("committed results rerun to the same bits", () => {
   for (const [experiment, label] of CELLS) {
-    it(`${experiment}: ${label}`, () => {
+    it(`${experiment}: ${label}`, { timeout: 60_000 }, async () => {
       const committed = committedCell(experiment, label);
-      const rerun = runCell(committed.config as Parameters<typeof runCell>[0]) as unknown as Record<string, unknown>;
+      const rerun = (await runCell(committed.config as Parameters<typeof runCell>[0])) as unknown as Record<
+        string,
+        unknown
+      >;
       const fields = Object.keys(rerun).filter((k) => k !== "wallMs");
       assert.ok(fields.includes("gradientFlow") && fields.includes("status"));
       for (const k of fields) {

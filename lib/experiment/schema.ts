@@ -151,8 +151,28 @@ export const CellConfig = v.strictObject({
   backend: v.optional(v.picklist(["cpu", "webgpu"]), "cpu"),
 });
 
-/** A published number to put beside ours in the reproduction tables (free-form, from the reference). */
-export const PublishedRow = v.record(v.string(), v.union([v.number(), v.string(), v.null()]));
+/**
+ * Which of the experiment's own cells answer a published row: those of these variants (absent: every variant) whose
+ * task parameters have these values (e.g. `{ T: 100 }`; absent: any). Checked against the sweep's variants when the
+ * report lists the experiments (lib/plot/reproduction.ts), so renaming a variant cannot silently empty a row.
+ */
+export const PublishedMatch = v.strictObject({
+  variants: v.optional(v.pipe(v.array(v.string()), v.minLength(1, "a non-empty list of variant names"))),
+  taskParams: v.optional(v.record(v.string(), v.number())),
+});
+
+/**
+ * A published number to put beside ours in the reproduction tables (free-form, from the reference), with `ours`:
+ * which of our cells answer it.
+ */
+export const PublishedRow = v.objectWithRest(
+  { ours: v.optional(PublishedMatch) },
+  // (PublishedMatch in the union only so that TypeScript accepts `ours` beside the index signature)
+  v.union([v.number(), v.string(), v.null(), PublishedMatch]),
+);
+
+/** What an experiment is for in the report and the notebooks. */
+export const ExperimentRole = v.picklist(["gradient-flow", "learnability", "reproduction"]);
 
 /** The sweep: axes (dotted paths into the cell config, or aliases), named variants, and axes to pair. */
 export const SweepSpec = v.strictObject({
@@ -167,6 +187,8 @@ export const ExperimentSpec = v.strictObject({
   description: v.string(),
   /** Where the published numbers come from, e.g. "Hochreiter & Schmidhuber 1997, Table 7". */
   reference: v.optional(v.string()),
+  /** Its role in the report and the notebooks (which list experiments/ at run time). */
+  role: v.optional(ExperimentRole),
   published: v.optional(v.array(PublishedRow)),
   task: TaskRef,
   model: ModelSpec,

@@ -9,7 +9,16 @@
  * @module
  */
 
-import { Adam, clipGradNorm, lossAndGradient, Model, requestWebGpuDevice, Rng, type WebGpuContext } from "../mod.ts";
+import {
+  Adam,
+  clipGradNorm,
+  cpuModel,
+  lossAndGradient,
+  type Model,
+  requestWebGpuDevice,
+  Rng,
+  type WebGpuContext,
+} from "../mod.ts";
 import { createTask } from "../tasks/registry.ts";
 import { log10 } from "../math.ts";
 import { LOG_AXIS } from "../plot/specs.ts";
@@ -441,7 +450,7 @@ function newTrainer(): Trainer {
   const T = Number(($("train-T") as HTMLInputElement).value);
   const task = createTask(taskName, taskName === "adding" ? { T, variant: "arjovsky" } : { T });
   trainer?.model.dispose();
-  const model = new Model({
+  const model = cpuModel({
     cell: settings.cell,
     inputSize: task.inputSize,
     hiddenSize: settings.hiddenSize,

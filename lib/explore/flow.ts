@@ -11,9 +11,10 @@
 
 import {
   type CellType,
+  cpuModel,
   type InitConfig,
   lossAndGradient,
-  Model,
+  type Model,
   type ModelConfig,
   Rng,
   spectralNorm,
@@ -207,7 +208,7 @@ function medianOf(v: Float64Array | number[]): number {
  * ```
  */
 export function measureSeed(s: ExploreSettings, seed: number, T: number = s.T): SeedFlow {
-  const model = new Model(modelConfig(s, seed));
+  const model = cpuModel(modelConfig(s, seed));
   try {
     const batch = createTask("adding", { T, variant: "arjovsky" }).batch(new Rng(seed, 1), s.batch);
     return { seed, ...measureModel(model, batch, s.loss) };
@@ -224,9 +225,9 @@ export function measureSeed(s: ExploreSettings, seed: number, T: number = s.T): 
  * @example
  * ```ts
  * import { measureModel } from "./flow.ts";
- * import { Model, Rng } from "../mod.ts";
+ * import { cpuModel, Rng } from "../mod.ts";
  * import { createTask } from "../tasks/registry.ts";
- * const model = new Model({ cell: "lstm", inputSize: 2, hiddenSize: 8, outputSize: 1, seed: 0 });
+ * const model = cpuModel({ cell: "lstm", inputSize: 2, hiddenSize: 8, outputSize: 1, seed: 0 });
  * const batch = createTask("adding", { T: 20, variant: "arjovsky" }).batch(new Rng(0, 1), 4);
  * measureModel(model, batch, "last").dh.length; // 20
  * ```
@@ -400,7 +401,7 @@ export async function measureSeedWebGpu(
     model.zeroGrad();
     const res = await model.backward(dy, { probes: true });
     const L = config.numLayers ?? 1, H = s.hiddenSize, G = s.cell === "lstm" ? 4 : 1;
-    const cpu = new Model(config, undefined); // the same initial weights, for λ₁
+    const cpu = cpuModel({ ...config, backend: "js" }); // the same initial weights, for λ₁
     const lambda1 = spectralNorm(cpu.parameter(`rnn.weight_hh_l${L - 1}`).value, G * H, H);
     cpu.dispose();
     const med = (norms: ArrayLike<number>) => {
@@ -513,9 +514,9 @@ export function libraryCall(s: ExploreSettings): string {
     `console.log(p.dh.median.slice(0, 5), p.factor); // ‖∂L/∂h_t‖ at lags 0..4, factor per step`,
     ``,
     `// which is, per seed (seed ${s.seed} shown), with lib/mod.ts${gpu ? " (on the CPU; WebGpuModel alike)" : ""}:`,
-    `import { lossAndGradient, Model, Rng } from "./lib/mod.ts";`,
+    `import { cpuModel, lossAndGradient, Rng } from "./lib/mod.ts";`,
     `import { createTask } from "./lib/tasks/registry.ts";`,
-    `const model = new Model(${cfg});`,
+    `const model = cpuModel(${cfg});`,
     `const batch = createTask("adding", { T: ${s.T}, variant: "arjovsky" }).batch(new Rng(${s.seed}, 1), ${s.batch});`,
     `const y = model.forward(batch.x, batch.T, batch.B), dy = model.outputGrad();`,
     `lossAndGradient("mse", model.outputRows(), 1, y, ${target}, null, dy);`,

@@ -5,7 +5,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { lossAndGradient, Model, Rng } from "../mod.ts";
+import { cpuModel, lossAndGradient, Rng } from "../mod.ts";
 import { createTask } from "../tasks/registry.ts";
 import { gpuTest, testDevice } from "../backend/webgpu/testing.ts";
 import {
@@ -40,7 +40,7 @@ describe("gradientFlowProfile", () => {
     const s = { ...DEFAULT_SETTINGS, T: 30, hiddenSize: 16, batch: 5, seeds: 1, seed: 3 };
     const p = gradientFlowProfile(s);
     // the same with lib/mod.ts directly, as libraryCall shows it
-    const model = new Model(modelConfig(s, 3));
+    const model = cpuModel(modelConfig(s, 3));
     const batch = createTask("adding", { T: 30, variant: "arjovsky" }).batch(new Rng(3, 1), 5);
     const y = model.forward(batch.x, batch.T, batch.B), dy = model.outputGrad();
     lossAndGradient("mse", model.outputRows(), 1, y, batch.target, null, dy);

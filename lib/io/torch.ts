@@ -25,7 +25,8 @@
  * @module
  */
 
-import type { CellType } from "../backend/kernels.ts";
+import { cpuModel } from "../backend/cpu/model.ts";
+import type { CellType } from "../nn/kernels.ts";
 import { Model, type ModelConfig, type Parameter, type ReadoutPlacement } from "../nn/model.ts";
 import { type NamedTensor, readSafetensorsFile, type SafeDType, writeSafetensorsFile } from "./safetensors.ts";
 
@@ -83,10 +84,10 @@ const BARE_KEY = /^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\d+)(_rever
  *
  * @example
  * ```ts
- * import { Model } from "../nn/model.ts";
+ * import { cpuModel } from "../backend/cpu/model.ts";
  * import { stateDict } from "./torch.ts";
  * import { encodeSafetensors } from "./safetensors.ts";
- * const model = new Model({ cell: "lstm", inputSize: 3, hiddenSize: 5, outputSize: 1 });
+ * const model = cpuModel({ cell: "lstm", inputSize: 3, hiddenSize: 5, outputSize: 1 });
  * console.log([...stateDict(model).keys()]); // ["rnn.weight_ih_l0", ..., "readout.weight", "readout.bias"]
  * const lstmOnly = stateDict(model, { only: "rnn", dtype: "F64" });
  * console.log(lstmOnly.get("weight_ih_l0")?.shape); // [20, 3]
@@ -125,10 +126,10 @@ export function stateDict(model: Model, opts: StateDictOptions = {}): Map<string
  *
  * @example
  * ```ts
- * import { Model } from "../nn/model.ts";
+ * import { cpuModel } from "../backend/cpu/model.ts";
  * import { loadStateDict, stateDict } from "./torch.ts";
- * const a = new Model({ cell: "lstm", inputSize: 3, hiddenSize: 5, numLayers: 2, readout: "none", seed: 1 });
- * const b = new Model({ cell: "lstm", inputSize: 3, hiddenSize: 5, numLayers: 2, outputSize: 1, seed: 2 });
+ * const a = cpuModel({ cell: "lstm", inputSize: 3, hiddenSize: 5, numLayers: 2, readout: "none", seed: 1 });
+ * const b = cpuModel({ cell: "lstm", inputSize: 3, hiddenSize: 5, numLayers: 2, outputSize: 1, seed: 2 });
  * const result = loadStateDict(b, stateDict(a, { only: "rnn" })); // b's LSTM := a's; b's readout unchanged
  * console.log(result.layout, result.loaded.length); // "bare" 8
  * ```
@@ -208,9 +209,9 @@ export function loadStateDict(
  *
  * @example
  * ```ts
- * import { Model } from "../nn/model.ts";
+ * import { cpuModel } from "../backend/cpu/model.ts";
  * import { saveTorchFile } from "./torch.ts";
- * const model = new Model({ cell: "lstm", inputSize: 3, hiddenSize: 5, numLayers: 2, readout: "none" });
+ * const model = cpuModel({ cell: "lstm", inputSize: 3, hiddenSize: 5, numLayers: 2, readout: "none" });
  * await saveTorchFile(model, "/tmp/lstm.safetensors", { only: "rnn" });
  * // Python: lstm = nn.LSTM(3, 5, num_layers=2); lstm.load_state_dict(load_file("/tmp/lstm.safetensors"))
  * ```
@@ -231,9 +232,9 @@ export async function saveTorchFile(model: Model, path: string | URL, opts: Save
  *
  * @example
  * ```ts
- * import { Model } from "../nn/model.ts";
+ * import { cpuModel } from "../backend/cpu/model.ts";
  * import { loadTorchFile } from "./torch.ts";
- * const model = new Model({ cell: "lstm", inputSize: 3, hiddenSize: 5, numLayers: 2, readout: "none" });
+ * const model = cpuModel({ cell: "lstm", inputSize: 3, hiddenSize: 5, numLayers: 2, readout: "none" });
  * await loadTorchFile(model, "lib/io/testdata/lstm_i3_h5_l2_f32.state_dict.safetensors");
  * ```
  */
@@ -326,7 +327,7 @@ export function configFromStateDict(
  */
 export async function modelFromTorchFile(path: string | URL, overrides: Partial<ModelConfig> = {}): Promise<Model> {
   const { tensors, metadata } = await readSafetensorsFile(path);
-  const model = new Model({ ...configFromStateDict(tensors, metadata), ...overrides });
+  const model = cpuModel({ ...configFromStateDict(tensors, metadata), ...overrides });
   try {
     loadStateDict(model, tensors, { strict: true });
   } catch (e) {

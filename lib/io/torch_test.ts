@@ -12,6 +12,7 @@
 // To regenerate them after a deliberate change: LSTM_LAB_WRITE_OURS=1 deno test -A lib/io/torch_test.ts, then rerun
 // the two commands above. LSTM_LAB_TORCH_REPORT=1 prints the measured errors against PyTorch.
 
+import { cpuModel } from "../backend/cpu/model.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -19,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import type { CellType, DType } from "../backend/kernels.ts";
+import type { CellType, DType } from "../nn/kernels.ts";
 import { type CpuBackendName, Model, type ModelConfig } from "../nn/model.ts";
 import { Rng } from "../rng.ts";
 import {
@@ -90,7 +91,7 @@ function bits(a: Float32Array | Float64Array): Uint8Array {
 }
 
 function fixtureModel(f: Fixture, backend: CpuBackendName, extra: Partial<ModelConfig> = {}): Model {
-  return new Model({
+  return cpuModel({
     cell: f.cell,
     inputSize: f.I,
     hiddenSize: f.H,
@@ -240,7 +241,7 @@ for (const backend of ["cpu", "js"] as const) {
   test(`net_lstm_linear_f32 (${backend}): the prefixed Net state dict gives PyTorch's y`, async () => {
     const sd = await tensorsOf("net_lstm_linear_f32.state_dict.safetensors");
     const io = await tensorsOf("net_lstm_linear_f32.io.safetensors");
-    const model = new Model({ cell: "lstm", inputSize: 2, hiddenSize: 4, outputSize: 1, readout: "last", backend });
+    const model = cpuModel({ cell: "lstm", inputSize: 2, hiddenSize: 4, outputSize: 1, readout: "last", backend });
     try {
       const result = loadStateDict(model, sd);
       assert.equal(result.layout, "prefixed");
@@ -304,9 +305,9 @@ const ROUND_TRIP: ModelConfig[] = [
 for (const config of ROUND_TRIP) {
   const label = `${config.cell} L=${config.numLayers} readout ${config.readout} ${config.dtype}`;
   test(`round trip (${label}): stateDict → encode → decode → loadStateDict gives identical parameters`, () => {
-    const a = new Model({ ...config, seed: 1, backend: "js" });
+    const a = cpuModel({ ...config, seed: 1, backend: "js" });
     for (const only of [undefined, "rnn"] as const) {
-      const b = new Model({ ...config, seed: 2, backend: "js" });
+      const b = cpuModel({ ...config, seed: 2, backend: "js" });
       const before = new Float64Array(b.params);
       const decoded = decodeSafetensors(encodeSafetensors(stateDict(a, { only }))).tensors;
       const result = loadStateDict(b, decoded);
@@ -322,7 +323,7 @@ for (const config of ROUND_TRIP) {
     }
     // Through the other dtype: F64 holds float32 exactly; F32 rounds float64 (Math.fround).
     const other = config.dtype === "float32" ? "F64" : "F32";
-    const c = new Model({ ...config, seed: 3, backend: "js" });
+    const c = cpuModel({ ...config, seed: 3, backend: "js" });
     const sd = stateDict(a, { dtype: other });
     for (const t of sd.values()) assert.equal(t.dtype, other);
     loadStateDict(c, decodeSafetensors(encodeSafetensors(sd)).tensors);
@@ -332,7 +333,7 @@ for (const config of ROUND_TRIP) {
 }
 
 test("stateDict returns copies with PyTorch shapes", () => {
-  const model = new Model({ cell: "lstm", inputSize: 3, hiddenSize: 5, numLayers: 2, outputSize: 2, backend: "js" });
+  const model = cpuModel({ cell: "lstm", inputSize: 3, hiddenSize: 5, numLayers: 2, outputSize: 2, backend: "js" });
   const sd = stateDict(model);
   assert.deepEqual(
     [...sd].map(([k, t]) => [k, t.shape]),
@@ -390,12 +391,12 @@ async function writeOursLstm(dir: string): Promise<void> {
  */
 async function writeOursRnn(dir: string): Promise<void> {
   const c = OURS_RNN_CONFIG, I = c.inputSize, H = c.hiddenSize, L = c.numLayers!, O = c.outputSize!;
-  const model = new Model(c);
+  const model = cpuModel(c);
   const rng = new Rng(13);
   const x = rng.fillNormal(new Float64Array(B * T * I));
   const h0 = rng.fillNormal(new Float64Array(L * B * H), 0, 0.5);
   const y = new Float64Array(model.forward(batchFirstToTimeMajor(x, B, T, I), T, B, { h0 }));
-  const rnn = new Model({ ...c, readout: "none", seed: 0 });
+  const rnn = cpuModel({ ...c, readout: "none", seed: 0 });
   loadStateDict(rnn, stateDict(model, { only: "rnn" }));
   const output = timeMajorToBatchFirst(rnn.forward(batchFirstToTimeMajor(x, B, T, I), T, B, { h0 }), T, B, H);
   const hN = rnn.finalHidden();
@@ -452,7 +453,7 @@ test(`modelFromTorchFile rebuilds ${OURS_RNN} from its metadata and reproduces y
   const { seed: _s, backend: _b, ...want } = OURS_RNN_CONFIG;
   const { seed: _s2, backend: _b2, init: _i, threads: _t, ...got } = model.config;
   assert.deepEqual(got, want);
-  sameParams(model, new Model(OURS_RNN_CONFIG));
+  sameParams(model, cpuModel(OURS_RNN_CONFIG));
   const io = await tensorsOf(`${OURS_RNN}.io.safetensors`);
   const y = model.forward(batchFirstToTimeMajor(get(io, "x"), B, T, 3), T, B, { h0: get(io, "h0") });
   assert.deepEqual(bits(new Float64Array(y)), bits(get(io, "y")));
@@ -544,7 +545,7 @@ test("loadStateDict: a wrong shape names the key, the shape found and the shape 
   );
   assert.deepEqual(model.params, before);
   const net = await tensorsOf("net_lstm_linear_f32.state_dict.safetensors");
-  const wide = new Model({ cell: "lstm", inputSize: 2, hiddenSize: 4, outputSize: 3, backend: "js" });
+  const wide = cpuModel({ cell: "lstm", inputSize: 2, hiddenSize: 4, outputSize: 3, backend: "js" });
   assert.throws(() => loadStateDict(wide, net), /"readout\.weight" has shape \[1, 4\], expected \[3, 4\]/);
   assert.throws(() => loadStateDict(wide, net, { strict: false }), /"readout\.bias" has shape \[1\], expected \[3\]/);
   const bad = new Map(await lstmDict());
@@ -578,10 +579,10 @@ test("loadStateDict: missing and unexpected keys are errors with strict, reporte
 
   // The readout keys of a prefixed dict are unexpected in a model without readout.
   const net = await tensorsOf("net_lstm_linear_f32.state_dict.safetensors");
-  const bare = new Model({ cell: "lstm", inputSize: 2, hiddenSize: 4, readout: "none", backend: "js" });
+  const bare = cpuModel({ cell: "lstm", inputSize: 2, hiddenSize: 4, readout: "none", backend: "js" });
   assert.throws(() => loadStateDict(bare, net), /unexpected key\(s\): "readout\.bias", "readout\.weight"/);
   // A bare dict leaves the readout alone; a prefixed dict without readout keys misses them.
-  const withReadout = new Model({ cell: "lstm", inputSize: 3, hiddenSize: 5, numLayers: 2, outputSize: 2 });
+  const withReadout = cpuModel({ cell: "lstm", inputSize: 3, hiddenSize: 5, numLayers: 2, outputSize: 2 });
   const readout = new Float32Array(withReadout.parameter("readout.weight").value);
   assert.equal(loadStateDict(withReadout, await lstmDict()).layout, "bare");
   assert.deepEqual(withReadout.parameter("readout.weight").value, readout);
@@ -594,7 +595,7 @@ test("loadStateDict: missing and unexpected keys are errors with strict, reporte
 });
 
 test("loadStateDict: an nn.LSTM dict into an RNN model (4H rows vs H) says the cell types differ", async () => {
-  const rnn = new Model({ cell: "rnn", inputSize: 3, hiddenSize: 5, numLayers: 2, readout: "none", backend: "js" });
+  const rnn = cpuModel({ cell: "rnn", inputSize: 3, hiddenSize: 5, numLayers: 2, readout: "none", backend: "js" });
   const sd = await lstmDict();
   assert.throws(
     () => loadStateDict(rnn, sd),
@@ -606,7 +607,7 @@ test("loadStateDict: an nn.LSTM dict into an RNN model (4H rows vs H) says the c
     /cell types differ: the state dict holds a vanilla RNN \(nn\.RNN: H rows\).*but the model's cell is "lstm"/,
   );
   // Also when the hidden sizes differ as well (an LSTM with H = 5 has 20 rows, like an RNN with H = 20).
-  const wide = new Model({ cell: "rnn", inputSize: 3, hiddenSize: 20, numLayers: 2, readout: "none", backend: "js" });
+  const wide = cpuModel({ cell: "rnn", inputSize: 3, hiddenSize: 20, numLayers: 2, readout: "none", backend: "js" });
   assert.throws(() => loadStateDict(wide, sd), /cell types differ/);
   await assert.rejects(
     () => loadTorchFile(rnn, join(DIR, "lstm_i3_h5_l2_f64.state_dict.safetensors")),
@@ -616,7 +617,7 @@ test("loadStateDict: an nn.LSTM dict into an RNN model (4H rows vs H) says the c
 
 test("saveTorchFile / loadTorchFile: a file round trip, extra metadata, reserved keys refused", () =>
   withTmpDir(async (dir) => {
-    const a = new Model({ cell: "lstm", inputSize: 2, hiddenSize: 3, outputSize: 2, readout: "every", seed: 4 });
+    const a = cpuModel({ cell: "lstm", inputSize: 2, hiddenSize: 3, outputSize: 2, readout: "every", seed: 4 });
     const path = join(dir, "a.safetensors");
     await saveTorchFile(a, path, { metadata: { note: "hello" } });
     const { metadata } = await readSafetensorsFile(path);
@@ -630,7 +631,7 @@ test("saveTorchFile / loadTorchFile: a file round trip, extra metadata, reserved
       readout: "every",
       note: "hello",
     });
-    const b = new Model({ cell: "lstm", inputSize: 2, hiddenSize: 3, outputSize: 2, readout: "every", seed: 5 });
+    const b = cpuModel({ cell: "lstm", inputSize: 2, hiddenSize: 3, outputSize: 2, readout: "every", seed: 5 });
     assert.equal((await loadTorchFile(b, path)).layout, "prefixed");
     sameParams(a, b);
     const c = await modelFromTorchFile(path);

@@ -1,5 +1,6 @@
 // Finite-difference gradient checks in float64 for every parameter, the inputs and the initial states:
 // LSTM and RNN, 1 and 2 layers, full and truncated BPTT, every loss and placement, odd sizes (I = 3, H = 5, B = 3).
+import { cpuModel } from "../backend/cpu/model.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "../rng.ts";
@@ -38,7 +39,7 @@ function makeProblem(c: Case, seed: number): Problem {
   const rng = new Rng(seed, 7);
   const readout: ReadoutPlacement = c.placement === "last" ? "last" : c.placement === "none" ? "none" : "every";
   const O = c.loss === "cross-entropy" ? 4 : 2;
-  const model = new Model({
+  const model = cpuModel({
     cell: c.cell,
     inputSize: I,
     hiddenSize: H,

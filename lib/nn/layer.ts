@@ -29,13 +29,14 @@
  * @module
  */
 
-import type { Arr, CellType, Kernels } from "../backend/kernels.ts";
+import type { Arr, CellType, Kernels } from "./kernels.ts";
+import { cellDefinition } from "./cells.ts";
 
 export type { CellType };
 
 /** Gate blocks per hidden unit: the LSTM's i, f, g, o, or the RNN's single pre-activation. */
 export function gatesPerUnit(cell: CellType): number {
-  return cell === "lstm" ? 4 : 1;
+  return cellDefinition(cell).gates;
 }
 
 /** One layer's parameters (or their gradients) in PyTorch's layout, as views into a model's flat buffer. */
@@ -63,7 +64,7 @@ export interface LayerBackwardOptions {
  *
  * @example
  * ```ts
- * import { jsKernels } from "../backend/cpu/js_kernels.ts";
+ * import { jsKernels } from "./js_kernels.ts";
  * import { RecurrentLayer } from "./layer.ts";
  * const k = jsKernels("float64");
  * const I = 2, H = 3, G = 4;
@@ -141,7 +142,7 @@ export class RecurrentLayer {
     };
     this.gates = grow(this.gates, T * B * GH);
     this.h = grow(this.h, (T + 1) * BH);
-    if (this.#cell === "lstm") this.c = grow(this.c ?? k.alloc(0), (T + 1) * BH);
+    if (cellDefinition(this.#cell).cellState) this.c = grow(this.c ?? k.alloc(0), (T + 1) * BH);
     this.dhNorm = grow(this.dhNorm, T * B);
     this.dcNorm = grow(this.dcNorm, T * B);
     if (this.dh.length !== BH) {

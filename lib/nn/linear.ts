@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Arr, Kernels } from "../backend/kernels.ts";
+import type { Arr, Kernels } from "./kernels.ts";
 
 /** A linear layer's parameters (or their gradients), as views into a model's flat buffer. */
 export interface LinearWeights {
@@ -20,7 +20,7 @@ export interface LinearWeights {
  *
  * @example
  * ```ts
- * import { jsKernels } from "../backend/cpu/js_kernels.ts";
+ * import { jsKernels } from "./js_kernels.ts";
  * import { Linear } from "./linear.ts";
  * const k = jsKernels("float64");
  * const w = { weight: k.alloc(2).fill(1), bias: k.alloc(1) };

@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 import { exp, log, sigmoid, softplus } from "../math.ts";
 
 /** The losses a model can be trained with. */

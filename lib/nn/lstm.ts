@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 import { sigmoid, tanh } from "../math.ts";
 
 /**

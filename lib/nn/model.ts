@@ -17,20 +17,25 @@
  * @module
  */
 
-import type { Arr, DType, Kernels } from "../backend/kernels.ts";
-import { cpuKernels } from "../backend/cpu/cpu_kernels.ts";
-import { jsKernels } from "../backend/cpu/js_kernels.ts";
-import { type InitConfig, initParameter, type ParamRole } from "../init.ts";
+import type { Arr, DType, Kernels } from "./kernels.ts";
+import { jsKernels } from "./js_kernels.ts";
+import { type InitConfig, initParameter, type ParamRole } from "./init.ts";
 import { Rng } from "../rng.ts";
 import { type CellType, gatesPerUnit, type LayerWeights, RecurrentLayer } from "./layer.ts";
 import { Linear, type LinearWeights } from "./linear.ts";
+import type { Batch } from "./batch.ts";
+import { lossAndGradient } from "./loss.ts";
+import { cellDefinition, cellNames } from "./cells.ts";
+import type { TrainStepOptions, TrainStepResult } from "./train_step.ts";
+import { clipGradNorm, clipGradValue, gradNorm } from "../optim/clip.ts";
 
 /** Where the readout reads the hidden state: at the last step only, at every step, or nowhere. */
 export type ReadoutPlacement = "last" | "every" | "none";
 
 /**
- * Which kernels run the model: "cpu" picks the fastest CPU kernels for the dtype (WebAssembly SIMD for float32,
- * the reference kernels for float64); "js" forces the plain TypeScript reference kernels.
+ * Which CPU kernels run the model: "cpu" the fastest for the dtype (WebAssembly SIMD for float32, the reference
+ * kernels for float64; chosen by `cpuModel` / `createModel` in the backend layer); "js" the plain TypeScript
+ * reference kernels of this folder.
  */
 export type CpuBackendName = "cpu" | "js";
 
@@ -125,7 +130,7 @@ export interface GateStats {
  * ```ts
  * import { Model } from "./model.ts";
  * import { mseLoss } from "./loss.ts";
- * const model = new Model({ cell: "lstm", inputSize: 2, hiddenSize: 8, outputSize: 1, seed: 1 });
+ * const model = new Model({ cell: "lstm", inputSize: 2, hiddenSize: 8, outputSize: 1, seed: 1, backend: "js" });
  * const T = 10, B = 4;
  * const x = new Float32Array(T * B * 2).fill(0.5);
  * const y = model.forward(x, T, B); // (B, 1)
@@ -147,15 +152,31 @@ export class Model {
   readonly layers: readonly RecurrentLayer[];
   readonly readout: Linear | null;
 
+  /** Where it runs (see `TrainableModel`). */
+  readonly backend = "cpu" as const;
+  /** Readbacks are free here: the training loop reads every step (see `TrainableModel`). */
+  readonly readbackGroup = 1;
+
   #T = 0;
   #B = 0;
   #forwarded = false;
+  #submitted: TrainStepResult[] = [];
   #scratch = new Map<string, Arr>(); // named buffers in backend memory, grown on demand, reused across calls
 
+  /**
+   * A model on `kernels`. Without them, only `backend: "js"` (the reference kernels) can be built here: the fast CPU
+   * kernels live in the backend layer (`cpuModel(config)` of lib/backend/cpu/model.ts, or `createModel(config)`).
+   */
   constructor(config: ModelConfig, kernels?: Kernels) {
     const cfg = validateConfig(config);
     this.config = cfg;
-    this.kernels = kernels ?? selectKernels(cfg.backend, cfg.dtype, cfg.threads);
+    if (kernels === undefined && cfg.backend !== "js") {
+      throw new Error(
+        `Model: backend = "${cfg.backend}" needs its kernels; build the model with cpuModel(config) ` +
+          `(lib/backend/cpu/model.ts) or createModel(config) (lib/model.ts), or pass kernels`,
+      );
+    }
+    this.kernels = kernels ?? jsKernels(cfg.dtype);
     if (this.kernels.dtype !== cfg.dtype) {
       throw new RangeError(`Model: kernels are ${this.kernels.dtype} but config.dtype is ${cfg.dtype}`);
     }
@@ -271,7 +292,9 @@ export class Model {
         throw new RangeError(`forward: ${name} has ${s.length} values, expected L·B·H = ${L * BH}`);
       }
     }
-    if (opts.c0 !== undefined && cfg.cell !== "lstm") throw new RangeError(`forward: c0 is given but cell is "rnn"`);
+    if (opts.c0 !== undefined && !cellDefinition(cfg.cell).cellState) {
+      throw new RangeError(`forward: c0 is given but cell is "${cfg.cell}" (no cell state)`);
+    }
     this.#T = T;
     this.#B = B;
     const xs = this.#buf("x", T * B * I);
@@ -311,7 +334,9 @@ export class Model {
         throw new RangeError(`backward: ${name} has ${s.length} values, expected L·B·H = ${L * BH}`);
       }
     }
-    if (opts.dcN !== undefined && cfg.cell !== "lstm") throw new RangeError(`backward: dcN is given but cell is "rnn"`);
+    if (opts.dcN !== undefined && !cellDefinition(cfg.cell).cellState) {
+      throw new RangeError(`backward: dcN is given but cell is "${cfg.cell}" (no cell state)`);
+    }
     const R = this.outputRows(), O = this.outputWidth, top = this.layers[L - 1];
     // The gradient reaching the top layer: through the readout, or directly on its outputs.
     let topDhSeq = false, topDhFinal: Arr | null = null;
@@ -349,7 +374,7 @@ export class Model {
         probes: opts.probes,
       });
     }
-    const lstm = cfg.cell === "lstm";
+    const lstm = cellDefinition(cfg.cell).cellState;
     return {
       dx: opts.inputGrad ? this.#buf("dx", T * B * I) : null,
       dh0: this.layers.map((layer) => layer.dh),
@@ -387,6 +412,84 @@ export class Model {
     return stats;
   }
 
+  /**
+   * One training step, run now (the `TrainableModel` step): forward, loss, BPTT, the global gradient norm, clipping
+   * (by norm, then by value) and `optimizer.step`. A non-finite loss or gradient applies no update, and no later step
+   * runs until `readSteps` has returned it. The results wait for `readSteps`; the outputs are a view of this model's
+   * buffer until another step is submitted (then copied).
+   */
+  submitTrainStep(batch: Batch, opts: TrainStepOptions): void {
+    const pending = this.#submitted, last = pending.at(-1);
+    if (last?.diverged) {
+      pending.push({ ...last, outputs: null, dhNorm: null, dcNorm: null });
+      return;
+    }
+    if (last?.outputs) last.outputs = last.outputs.slice(); // the next forward overwrites the view
+    const y = this.forward(batch.x, batch.T, batch.B);
+    const dy = this.outputGrad();
+    const loss = lossAndGradient(
+      opts.loss,
+      this.outputRows(),
+      this.outputWidth,
+      y,
+      batch.target,
+      batch.mask ?? null,
+      dy,
+    );
+    const r: TrainStepResult = {
+      loss,
+      gradNorm: NaN,
+      diverged: null,
+      outputs: opts.readOutputs ? y : null,
+      dhNorm: null,
+      dcNorm: null,
+    };
+    pending.push(r);
+    if (!Number.isFinite(loss)) {
+      r.diverged = "loss";
+      return;
+    }
+    this.zeroGrad();
+    const res = this.backward(dy, { truncate: opts.truncate, probes: opts.probes });
+    const norm = opts.clipNorm !== undefined ? clipGradNorm(this.grads, opts.clipNorm) : gradNorm(this.grads);
+    r.gradNorm = norm;
+    if (!Number.isFinite(norm)) {
+      r.diverged = "gradient";
+      return;
+    }
+    if (opts.clipValue !== undefined) clipGradValue(this.grads, opts.clipValue);
+    opts.optimizer.step(this.params, this.grads);
+    if (opts.probes) {
+      r.dhNorm = res.dhNorm!.map((a) => a.slice());
+      r.dcNorm = res.dcNorm?.map((a) => a.slice()) ?? null;
+    }
+  }
+
+  /** Steps submitted and not yet read. */
+  get pendingSteps(): number {
+    return this.#submitted.length;
+  }
+
+  /** The results of the steps submitted since the last read, in order. */
+  readSteps(): TrainStepResult[] {
+    const r = this.#submitted;
+    this.#submitted = [];
+    return r;
+  }
+
+  /** A copy of the parameters. */
+  readParams(): Arr {
+    return this.params.slice();
+  }
+
+  /** Replaces the parameters (`parameters` order). */
+  writeParams(values: ArrayLike<number>): void {
+    if (values.length !== this.size) {
+      throw new RangeError(`writeParams: ${values.length} values, expected ${this.size} (the model's parameters)`);
+    }
+    this.params.set(values);
+  }
+
   /** Final hidden states h_n (L, B, H) of the last forward pass, copied. */
   finalHidden(): Float64Array {
     const BH = this.#B * this.config.hiddenSize, out = new Float64Array(this.config.numLayers * BH);
@@ -411,18 +514,14 @@ export class Model {
   }
 }
 
-function selectKernels(backend: CpuBackendName, dtype: DType, threads: number): Kernels {
-  if (backend === "js") return jsKernels(dtype);
-  return cpuKernels(dtype, { threads });
-}
-
 function checkPositiveInt(field: string, v: number): void {
   if (!(Number.isInteger(v) && v > 0)) throw new RangeError(`${field} = ${v}, expected a positive integer`);
 }
 
 function validateConfig(c: ModelConfig): Model["config"] {
-  if (c.cell !== "lstm" && c.cell !== "rnn") {
-    throw new RangeError(`Model: cell = ${JSON.stringify(c.cell)}, expected "lstm" or "rnn"`);
+  if (!cellNames().includes(c.cell)) {
+    const names = cellNames().map((n) => JSON.stringify(n)).join(" or ");
+    throw new RangeError(`Model: cell = ${JSON.stringify(c.cell)}, expected ${names}`);
   }
   checkPositiveInt("Model: inputSize", c.inputSize);
   checkPositiveInt("Model: hiddenSize", c.hiddenSize);

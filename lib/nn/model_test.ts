@@ -1,12 +1,13 @@
 // Model-level behaviour: gradient probes checked against ∂L/∂h_t computed another way, the float32 WebAssembly
 // kernels against the float64 reference on whole models, gate statistics, and clear errors for bad input.
+import { cpuModel } from "../backend/cpu/model.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "../rng.ts";
 import { sigmoid } from "../math.ts";
 import { mseLoss } from "./loss.ts";
 import { Model, type ModelConfig } from "./model.ts";
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 
 function close(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number, atol: number, what: string): void {
   assert.equal(got.length, want.length, `${what}: length`);
@@ -25,7 +26,7 @@ describe("gradient probes", () => {
     it(`${cell}: ‖∂L/∂h_t‖ (and ‖∂L/∂c_t‖) equal the initial-state gradients of suffix runs`, () => {
       const I = 2, H = 6, B = 3, T = 12;
       const cfg: ModelConfig = { cell, inputSize: I, hiddenSize: H, outputSize: 1, dtype: "float64", seed: 4 };
-      const model = new Model({ ...cfg, init: { recurrentWeights: "orthogonal", gain: 1.1 } });
+      const model = cpuModel({ ...cfg, init: { recurrentWeights: "orthogonal", gain: 1.1 } });
       const rng = new Rng(9);
       const x = rng.fillNormal(new Float64Array(T * B * I));
       const target = rng.fillNormal(new Float64Array(B));
@@ -41,7 +42,7 @@ describe("gradient probes", () => {
       const dcNorm = probes.dcNorm === null ? null : Float64Array.from(probes.dcNorm[0]);
       assert.ok(dhNorm.every((v) => v > 0), "probes recorded at every step");
 
-      const suffix = new Model({ ...cfg }); // same shapes; copy the trained model's weights
+      const suffix = cpuModel({ ...cfg }); // same shapes; copy the trained model's weights
       suffix.params.set(model.params);
       for (const t of [0, 3, T - 2]) {
         const BH = B * H, L = T - t - 1;
@@ -70,7 +71,7 @@ describe("gradient probes", () => {
   }
 
   it("cost nothing when not requested: no norms are written", () => {
-    const model = new Model({ cell: "lstm", inputSize: 1, hiddenSize: 4, outputSize: 1 });
+    const model = cpuModel({ cell: "lstm", inputSize: 1, hiddenSize: 4, outputSize: 1 });
     const y = model.forward(new Float32Array(5).fill(1), 5, 1);
     const dy = model.outputGrad();
     mseLoss(1, 1, y, [0], null, dy);
@@ -91,8 +92,8 @@ describe("float32 WebAssembly kernels agree with the float64 reference on whole 
     for (const threads of [1, 2]) {
       it(`${name}, ${threads} thread(s): outputs, every gradient and the probes`, async () => {
         const base = { inputSize: 3, hiddenSize: 13, outputSize: 2, seed: 5, ...over } as ModelConfig;
-        const f64 = new Model({ ...base, dtype: "float64" });
-        const f32 = new Model({ ...base, dtype: "float32", threads });
+        const f64 = cpuModel({ ...base, dtype: "float64" });
+        const f32 = cpuModel({ ...base, dtype: "float32", threads });
         f32.params.set(f64.params);
         f64.params.set(f32.params); // both now hold the same float32-representable weights
         if (threads > 1) await new Promise((r) => setTimeout(r, 150)); // the worker starts asynchronously
@@ -128,7 +129,7 @@ describe("float32 WebAssembly kernels agree with the float64 reference on whole 
 
 describe("gate statistics", () => {
   it("report mean gate activations per step; a forget bias shows up in the forget gate", () => {
-    const model = new Model({
+    const model = cpuModel({
       cell: "lstm",
       inputSize: 1,
       hiddenSize: 8,
@@ -148,18 +149,18 @@ describe("gate statistics", () => {
 describe("bad input gets a clear error naming the field, the value and what is allowed", () => {
   it("config", () => {
     assert.throws(
-      () => new Model({ cell: "gru" as "lstm", inputSize: 1, hiddenSize: 1, outputSize: 1 }),
+      () => cpuModel({ cell: "gru" as "lstm", inputSize: 1, hiddenSize: 1, outputSize: 1 }),
       /cell = "gru", expected "lstm" or "rnn"/,
     );
     assert.throws(
-      () => new Model({ cell: "lstm", inputSize: 0, hiddenSize: 1, outputSize: 1 }),
+      () => cpuModel({ cell: "lstm", inputSize: 0, hiddenSize: 1, outputSize: 1 }),
       /inputSize = 0, expected a positive integer/,
     );
-    assert.throws(() => new Model({ cell: "lstm", inputSize: 1, hiddenSize: 2.5, outputSize: 1 }), /hiddenSize = 2.5/);
-    assert.throws(() => new Model({ cell: "lstm", inputSize: 1, hiddenSize: 2 }), /outputSize = 0/);
+    assert.throws(() => cpuModel({ cell: "lstm", inputSize: 1, hiddenSize: 2.5, outputSize: 1 }), /hiddenSize = 2.5/);
+    assert.throws(() => cpuModel({ cell: "lstm", inputSize: 1, hiddenSize: 2 }), /outputSize = 0/);
     assert.throws(
       () =>
-        new Model({
+        cpuModel({
           cell: "rnn",
           inputSize: 1,
           hiddenSize: 2,
@@ -170,7 +171,7 @@ describe("bad input gets a clear error naming the field, the value and what is a
     );
   });
   it("forward and backward", () => {
-    const m = new Model({ cell: "lstm", inputSize: 2, hiddenSize: 3, outputSize: 1, numLayers: 2 });
+    const m = cpuModel({ cell: "lstm", inputSize: 2, hiddenSize: 3, outputSize: 1, numLayers: 2 });
     assert.throws(() => m.forward(new Float32Array(5), 2, 1), /x has 5 values, expected T·B·I = 2·1·2 = 4/);
     assert.throws(
       () => m.forward(new Float32Array(4), 2, 1, { h0: new Float32Array(3) }),
@@ -185,7 +186,7 @@ describe("bad input gets a clear error naming the field, the value and what is a
 
 describe("state", () => {
   it("initial states are used and their gradients returned per layer", () => {
-    const m = new Model({ cell: "lstm", inputSize: 1, hiddenSize: 2, numLayers: 2, readout: "none", dtype: "float64" });
+    const m = cpuModel({ cell: "lstm", inputSize: 1, hiddenSize: 2, numLayers: 2, readout: "none", dtype: "float64" });
     const x = new Float64Array(3);
     const y0 = Float64Array.from(m.forward(x, 3, 1));
     const y1 = Float64Array.from(m.forward(x, 3, 1, { h0: [1, 1, 1, 1], c0: [1, -1, 1, -1] }));

@@ -1,16 +1,15 @@
 /**
  * The time loops of a recurrent layer, reference implementation: the forward recurrence and backpropagation through
- * time, step by step, for the LSTM and the tanh RNN. `layer.ts` surrounds them with the products over all steps
+ * time, step by step, for every cell registered in `cells.ts` (the LSTM, the tanh RNN, ...). `layer.ts` surrounds them with the products over all steps
  * (input projections before, weight gradients after); the WebAssembly kernels implement the same loops natively
  * (and split the batch rows across threads, which is possible because every step works row by row).
  *
  * @module
  */
 
-import type { Arr, CellType } from "../backend/kernels.ts";
-import { gemmReference } from "../backend/cpu/gemm.ts";
-import { lstmCellBackward, lstmCellForward } from "./lstm.ts";
-import { rnnCellBackward, rnnCellForward } from "./rnn.ts";
+import type { Arr, CellType } from "./kernels.ts";
+import { gemmReference } from "./gemm.ts";
+import { cellDefinition } from "./cells.ts";
 
 /** Views of T (or T+1) consecutive steps of a (steps, rows, width) buffer; made once per call, not per step. */
 function stepViews(a: Arr, steps: number, stride: number): Arr[] {
@@ -38,13 +37,12 @@ export function recurrentForward(
   c: Arr | null,
   wHhT: Arr,
 ): void {
-  const GH = (cell === "lstm" ? 4 : 1) * H;
+  const def = cellDefinition(cell), GH = def.gates * H;
   const gatesAt = stepViews(gates, T, B * GH), hAt = stepViews(h, T + 1, B * H);
-  const cAt = c === null ? [] : stepViews(c, T + 1, B * H);
+  const cAt = c === null ? null : stepViews(c, T + 1, B * H);
   for (let t = 0; t < T; t++) {
     gemmReference(B, GH, H, hAt[t], H, 1, wHhT, GH, gatesAt[t], GH, true);
-    if (cell === "lstm") lstmCellForward(B, H, gatesAt[t], cAt[t], cAt[t + 1], hAt[t + 1]);
-    else rnnCellForward(B, H, gatesAt[t], hAt[t + 1]);
+    def.forward(B, H, gatesAt[t], hAt[t], cAt === null ? null : cAt[t], hAt[t + 1], cAt === null ? null : cAt[t + 1]);
   }
 }
 
@@ -78,20 +76,18 @@ export function recurrentBackward(
   dhNorm: Arr | null,
   dcNorm: Arr | null,
 ): void {
-  const GH = (cell === "lstm" ? 4 : 1) * H, BH = B * H;
+  const def = cellDefinition(cell), GH = def.gates * H, BH = B * H;
   const gatesAt = stepViews(gates, T, B * GH), hAt = stepViews(h, T + 1, BH);
-  const cAt = c === null ? [] : stepViews(c, T + 1, BH);
+  const cAt = c === null ? null : stepViews(c, T + 1, BH);
   const dhSeqAt = dhSeq === null ? null : stepViews(dhSeq, T, BH);
   const dhNormAt = dhNorm === null ? null : stepViews(dhNorm, T, B);
   const dcNormAt = dcNorm === null ? null : stepViews(dcNorm, T, B);
   for (let t = T - 1; t >= 0; t--) {
     const dhIn = dhSeqAt === null ? null : dhSeqAt[t];
     const nh = dhNormAt === null ? null : dhNormAt[t];
-    if (cell === "lstm") {
-      lstmCellBackward(B, H, gatesAt[t], cAt[t], cAt[t + 1], dh, dhIn, dc, nh, dcNormAt === null ? null : dcNormAt[t]);
-    } else {
-      rnnCellBackward(B, H, gatesAt[t], hAt[t + 1], dh, dhIn, nh);
-    }
+    const cPrev = cAt === null ? null : cAt[t], cNext = cAt === null ? null : cAt[t + 1];
+    const nc = dcNormAt === null ? null : dcNormAt[t];
+    def.backward(B, H, gatesAt[t], hAt[t], cPrev, hAt[t + 1], cNext, dh, dhIn, dc, nh, nc);
     if (truncate > 0 && t > 0 && t % truncate === 0) {
       dh.fill(0, 0, BH); // the state entering this chunk is detached
       dc.fill(0, 0, BH);

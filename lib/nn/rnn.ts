@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 import { tanh } from "../math.ts";
 
 /**

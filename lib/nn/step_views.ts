@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 
 /**
  * `steps` views of `stride` elements each: view t is `a[t·stride, (t+1)·stride)`.

@@ -11,7 +11,8 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
+import type { AdamSpec } from "./spec.ts";
 import { checkOption, type Optimizer, stateLike } from "./optimizer.ts";
 
 /** Options of `Adam`. */
@@ -64,6 +65,12 @@ export class Adam implements Optimizer {
     checkOption(who, "betas[1]", this.beta2, this.beta2 >= 0 && this.beta2 < 1, "a number in [0, 1)");
     checkOption(who, "eps", this.eps, this.eps >= 0, "a number ≥ 0");
     checkOption(who, "weightDecay", this.weightDecay, this.weightDecay >= 0, "a number ≥ 0");
+  }
+
+  /** The description of this optimizer (current learning rate). */
+  get spec(): AdamSpec {
+    const { lr, beta1, beta2, eps, weightDecay, decoupled } = this;
+    return { kind: "adam", lr, beta1, beta2, eps, weightDecay, decoupled };
   }
 
   get steps(): number {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 
 /**
  * The Euclidean norm of a flat gradient (accumulated in double precision, in order).

@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
+import type { OptimizerSpec } from "./spec.ts";
 
 /**
  * A gradient-descent optimizer over flat buffers.
@@ -29,6 +30,8 @@ export interface Optimizer {
   step(params: Arr, grads: Arr): void;
   /** Number of steps taken. */
   readonly steps: number;
+  /** Its kind and current hyper-parameters (what another backend needs to apply the same rule). */
+  readonly spec: OptimizerSpec;
 }
 
 /** Throws a RangeError naming the optimizer option unless `ok`. */

@@ -9,7 +9,8 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
+import type { RmsPropSpec } from "./spec.ts";
 import { checkOption, type Optimizer, stateLike } from "./optimizer.ts";
 
 /** Options of `RMSProp`. */
@@ -62,6 +63,12 @@ export class RMSProp implements Optimizer {
     checkOption("RMSProp", "eps", this.eps, this.eps >= 0, "a number ≥ 0");
     checkOption("RMSProp", "momentum", this.momentum, this.momentum >= 0 && this.momentum < 1, "a number in [0, 1)");
     checkOption("RMSProp", "weightDecay", this.weightDecay, this.weightDecay >= 0, "a number ≥ 0");
+  }
+
+  /** The description of this optimizer (current learning rate). */
+  get spec(): RmsPropSpec {
+    const { lr, alpha, eps, momentum, centered, weightDecay } = this;
+    return { kind: "rmsprop", lr, alpha, eps, momentum, centered, weightDecay };
   }
 
   get steps(): number {

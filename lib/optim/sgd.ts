@@ -10,7 +10,8 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
+import type { SgdSpec } from "./spec.ts";
 import { checkOption, type Optimizer, stateLike } from "./optimizer.ts";
 
 /** Options of `SGD`. */
@@ -63,6 +64,12 @@ export class SGD implements Optimizer {
       !this.nesterov || (this.momentum > 0 && this.dampening === 0),
       "false unless momentum > 0 and dampening = 0",
     );
+  }
+
+  /** The description of this optimizer (current learning rate). */
+  get spec(): SgdSpec {
+    const { lr, momentum, dampening, nesterov, weightDecay } = this;
+    return { kind: "sgd", lr, momentum, dampening, nesterov, weightDecay };
   }
 
   get steps(): number {

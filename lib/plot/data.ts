@@ -43,7 +43,10 @@ export interface FlowRow {
   at: "init" | "end" | number;
   /** Sequence length of the measurement batch. */
   T: number;
-  /** k = T − t: steps before the scored (last) step. */
+  /**
+   * k = s − t: steps before the scored step s, the last step of the sequence that carries loss (k = 0 there; with
+   * every sequence scored at its last step, s = T − 1).
+   */
   lag: number;
   /** Quartiles and median over the batch of ‖∂L/∂h_t‖; null where the float32 value was not finite (overflow). */
   dhQ25: number | null;

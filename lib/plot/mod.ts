@@ -91,7 +91,6 @@ export {
 } from "./summary.ts";
 export { chartBundle, type MimeBundle, show, showHtml, showMarkdown, VEGALITE_MIME } from "./display.ts";
 export {
-  type CellMatcher,
   EXPERIMENTS,
   formatValue,
   type PublishedRow,

@@ -1,6 +1,7 @@
 /**
  * The reproduction tables: each published number of the reference (the `published` array of an experiment file)
- * beside what our cells got. This file is the one place that says which of our cells answer which published row.
+ * beside what our cells got; each published row says itself which of the file's cells answer it (`ours`). The
+ * experiments are listed from experiments/ at run time, never imported by path.
  *
  * For each published row, the matching cells are grouped by variant (and by the length axis where the row does not
  * fix it), and each group gets: the success count over seeds ("solved": the stopping rule was met; for runs without
@@ -11,139 +12,93 @@
  * @module
  */
 
-import type { Experiment } from "../experiment/schema.ts";
-import addingArjovsky from "../../experiments/adding_arjovsky.ts";
-import adding1997 from "../../experiments/adding_1997.ts";
-import addingLearnability from "../../experiments/adding_learnability.ts";
-import copy from "../../experiments/copy.ts";
-import embeddedReber from "../../experiments/embedded_reber.ts";
-import gradientFlow from "../../experiments/gradient_flow.ts";
-import latch from "../../experiments/latch.ts";
-import longLag from "../../experiments/long_lag.ts";
-import longLagDistractors from "../../experiments/long_lag_distractors.ts";
-import multiplication from "../../experiments/multiplication.ts";
-import temporalOrder from "../../experiments/temporal_order.ts";
-import temporalOrderPascanu from "../../experiments/temporal_order_pascanu.json" with { type: "json" };
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { check, type Experiment, ExperimentSpec } from "../experiment/schema.ts";
 import { axisName, cellSucceeded, LENGTH_AXES, successCriterion } from "./analysis.ts";
-import type { ResultSet, SummaryRow } from "./data.ts";
+import { REPO_ROOT, type ResultSet, type SummaryRow } from "./data.ts";
 import { median } from "./stats.ts";
 
-/** A published row of an experiment file. */
-export type PublishedRow = Record<string, string | number | null>;
+/** A published row of an experiment file (its numbers, and `ours`: which cells answer it). */
+export type PublishedRow = NonNullable<Experiment["published"]>[number];
 
-/** Which of our cells answer a published row. */
-export type CellMatcher = (published: PublishedRow, cell: SummaryRow) => boolean;
-
-/** An experiment shipped in experiments/, with how its cells map to its published rows. */
+/** An experiment shipped in experiments/, as the report and the notebooks list it. */
 export interface ShippedExperiment {
   /** The experiment's name (its results folder). */
   name: string;
   /** The file, relative to the repository root. */
   file: string;
   experiment: Experiment;
-  /** What it is for in the report and the notebooks. */
+  /** What it is for in the report and the notebooks (the file's `role`). */
   kind: "gradient-flow" | "learnability" | "reproduction";
-  /** For reproductions: which cells answer a published row (absent: no published numbers). */
-  match?: CellMatcher;
 }
 
-const num = (v: unknown) => (typeof v === "number" ? v : NaN);
-const T = (c: SummaryRow) => num(c["task.params.T"]);
+const ROLE_ORDER = ["gradient-flow", "learnability", "reproduction"] as const;
 const v = (c: SummaryRow) => String(c.variant);
 
 /**
- * Every shipped experiment, in the order the report shows them, with the mapping of its cells to its published rows
- * (by T, by (q, p), by p, by variant, by method).
+ * Whether a cell answers a published row: its variant is one of `ours.variants` (absent: any) and its task
+ * parameters have the values of `ours.taskParams`.
+ *
+ * @example
+ * ```ts
+ * import { answers } from "./reproduction.ts";
+ * answers({ T: 100, ours: { variants: ["lstm"], taskParams: { T: 100 } } }, { variant: "lstm", "task.params.T": 100 }); // true
+ * ```
  */
-export const EXPERIMENTS: readonly ShippedExperiment[] = [
-  { name: "gradient-flow", file: "experiments/gradient_flow.ts", experiment: gradientFlow, kind: "gradient-flow" },
-  {
-    name: "adding-learnability",
-    file: "experiments/adding_learnability.ts",
-    experiment: addingLearnability,
-    kind: "learnability",
-  },
-  {
-    name: "latch",
-    file: "experiments/latch.ts",
-    experiment: latch,
-    kind: "reproduction",
-    // { method: "LSTM", T, N }: our LSTM at that T (N = 3 throughout)
-    match: (p, c) => p.method === "LSTM" && v(c) === "lstm" && T(c) === p.T,
-  },
-  {
-    name: "long-lag",
-    file: "experiments/long_lag.ts",
-    experiment: longLag,
-    kind: "reproduction",
-    // RTRL and BPTT trained a fully recurrent net on the exact gradient: our tanh RNN (full BPTT) at that p
-    match: (p, c) =>
-      num(c["task.params.p"]) === p.p &&
-      (p.method === "LSTM" ? v(c) === "lstm" : v(c) === "rnn"),
-  },
-  {
-    name: "embedded-reber",
-    file: "experiments/embedded_reber.ts",
-    experiment: embeddedReber,
-    kind: "reproduction",
-    match: (p, c) => (String(p.method).startsWith("LSTM") ? v(c) === "lstm-6" : v(c) === "rnn-15"),
-  },
-  {
-    name: "temporal-order",
-    file: "experiments/temporal_order.ts",
-    experiment: temporalOrder,
-    kind: "reproduction",
-    // { variant: "6a" | "6b" }: our variants "6a-…" / "6b-…" (online SGD as published, and Adam)
-    match: (p, c) => v(c).startsWith(`${p.variant}-`),
-  },
-  {
-    name: "copy",
-    file: "experiments/copy.ts",
-    experiment: copy,
-    kind: "reproduction",
-    // LSTM-40 at a given T; "RNN-80 (tanh)" (T null: "never") at every T
-    match: (p, c) => String(p.method).startsWith("LSTM") ? v(c) === "lstm-40" && T(c) === p.T : v(c) === "rnn-80",
-  },
-  {
-    name: "adding-1997",
-    file: "experiments/adding_1997.ts",
-    experiment: adding1997,
-    kind: "reproduction",
-    match: (p, c) => T(c) === p.T,
-  },
-  {
-    name: "adding-arjovsky",
-    file: "experiments/adding_arjovsky.ts",
-    experiment: addingArjovsky,
-    kind: "reproduction",
-    // LSTM-128 at a given T; "tanh RNN / IRNN" (T null: "never") → our rnn and irnn at every T
-    match: (p, c) =>
-      String(p.method).startsWith("LSTM") ? v(c) === "lstm" && T(c) === p.T : v(c) === "rnn" || v(c) === "irnn",
-  },
-  {
-    name: "long-lag-distractors",
-    file: "experiments/long_lag_distractors.ts",
-    experiment: longLagDistractors,
-    kind: "reproduction",
-    match: (p, c) => num(c["task.params.q"]) === p.q && num(c["task.params.p"]) === p.p,
-  },
-  {
-    name: "temporal-order-pascanu",
-    file: "experiments/temporal_order_pascanu.json",
-    experiment: temporalOrderPascanu as Experiment,
-    kind: "reproduction",
-    // the published row covers lengths 50-200 for the tanh RNN with clipping: our "rnn-clip" cells at every T
-    match: (_p, c) => v(c) === "rnn-clip",
-  },
-  {
-    name: "multiplication",
-    file: "experiments/multiplication.ts",
-    experiment: multiplication,
-    kind: "reproduction",
-    // both published rows are T = 100 at two stopping points; every cell (trained to the budget) answers both
-    match: (p, c) => T(c) === p.T,
-  },
-];
+export function answers(published: PublishedRow, cell: SummaryRow): boolean {
+  const ours = published.ours as { variants?: string[]; taskParams?: Record<string, number> } | undefined;
+  if (ours === undefined) return false;
+  if (ours.variants !== undefined && !ours.variants.includes(String(cell.variant))) return false;
+  for (const [k, value] of Object.entries(ours.taskParams ?? {})) if (cell[`task.params.${k}`] !== value) return false;
+  return true;
+}
+
+/**
+ * The experiments of a folder (default: the repository's experiments/), read at run time: each file validated, its
+ * `role` required, and every published row's `ours` checked against the file's own variants and task parameters.
+ * Ordered by role (gradient flow, learnability, reproductions), then by file name.
+ *
+ * @example
+ * ```ts
+ * import { listExperiments } from "./reproduction.ts";
+ * const shipped = await listExperiments();
+ * shipped.map((e) => e.name); // ["gradient-flow", "adding-learnability", "adding-1997", …]
+ * ```
+ */
+export async function listExperiments(dir: string = join(REPO_ROOT, "experiments")): Promise<ShippedExperiment[]> {
+  const out: ShippedExperiment[] = [];
+  for (const f of readdirSync(dir).filter((f) => /\.(ts|json)$/.test(f) && !f.endsWith("_test.ts")).sort()) {
+    const path = join(dir, f), file = `experiments/${f}`;
+    const experiment: Experiment = f.endsWith(".json")
+      ? JSON.parse(readFileSync(path, "utf8"))
+      : (await import(pathToFileURL(path).href)).default;
+    const resolved = check(ExperimentSpec, experiment, file);
+    if (resolved.role === undefined) {
+      throw new Error(`${file}: role: missing; expected one of ${ROLE_ORDER.join(", ")} (what the report shows it as)`);
+    }
+    const variants = Object.keys(resolved.sweep.variants ?? {});
+    (resolved.published ?? []).forEach((p, i) => {
+      const ours = p.ours as { variants?: string[]; taskParams?: Record<string, number> } | undefined;
+      for (const name of ours?.variants ?? []) {
+        if (!variants.includes(name)) {
+          throw new Error(
+            `${file}: published.${i}.ours.variants: "${name}" is not a variant of this experiment; ` +
+              `expected one of ${
+                variants.map((x) => JSON.stringify(x)).join(", ") || "(none: sweep.variants is empty)"
+              }`,
+          );
+        }
+      }
+    });
+    out.push({ name: resolved.name, file, experiment, kind: resolved.role });
+  }
+  return out.sort((a, b) => ROLE_ORDER.indexOf(a.kind) - ROLE_ORDER.indexOf(b.kind));
+}
+
+/** Every experiment in experiments/, listed when this module loads (see `listExperiments`). */
+export const EXPERIMENTS: readonly ShippedExperiment[] = await listExperiments();
 
 /**
  * The shipped experiment of a name, or undefined.
@@ -226,7 +181,10 @@ export function formatValue(x: unknown): string {
  */
 export function publishedText(p: PublishedRow): string {
   // short keys are lengths and counts (T, p, q, N): written as they are, without thousands separators
-  return Object.entries(p).map(([k, x]) => (k.length <= 2 ? `${k} ${x ?? "—"}` : `${humanize(k)} ${formatValue(x)}`))
+  return Object.entries(p).filter(([k]) => k !== "ours")
+    .map((
+      [k, x],
+    ) => (k.length <= 2 ? `${k} ${x ?? "—"}` : `${humanize(k)} ${formatValue(x as string | number | null)}`))
     .join(" · ");
 }
 
@@ -301,8 +259,7 @@ export function reproductionRows(
   opts: ReproductionOptions = {},
 ): ReproductionRow[] {
   const exp = shippedExperiment(name);
-  const published = (exp?.experiment.published ?? []) as PublishedRow[];
-  const match = exp?.match;
+  const published = exp?.experiment.published ?? [];
   const profile = results === null
     ? "—"
     : `${results.profile}${results.state === "partial" ? `, partial (${results.finished} cells)` : ""}`;
@@ -323,7 +280,7 @@ export function reproductionRows(
       out.push({ ...base, ours: "—", status: "not run", ...empty });
       continue;
     }
-    const matched = match === undefined ? [] : cells.filter((c) => match(p, c));
+    const matched = cells.filter((c) => answers(p, c));
     if (matched.length === 0) {
       out.push({ ...base, ours: "—", status: "no matching cells", ...empty });
       continue;

@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 import type { Rng } from "../rng.ts";
 import { checkOutputs, choiceParam, intParam, lastStepMask, type Params, resolveParams } from "./common.ts";
 import type { Task, TaskBatch, TaskDefinition } from "./task.ts";

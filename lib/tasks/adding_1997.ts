@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 import type { Rng } from "../rng.ts";
 import type { Task, TaskBatch, TaskDefinition } from "./task.ts";
 import { checkOutputs, intParam, lastStepMask, type Params, resolveParams } from "./common.ts";

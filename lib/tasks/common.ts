@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 import { exp } from "../math.ts";
 
 /**

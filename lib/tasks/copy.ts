@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 import { log } from "../math.ts";
 import type { Rng } from "../rng.ts";
 import { argmaxRow, checkOutputs, intParam, LOGIT_OFF, type Params, resolveParams, setOneHot } from "./common.ts";

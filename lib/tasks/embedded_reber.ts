@@ -20,7 +20,7 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 import { log } from "../math.ts";
 import { Rng } from "../rng.ts";
 import { checkOutputs, choiceParam, intParam, LOGIT_OFF, type Params, resolveParams, setOneHot } from "./common.ts";

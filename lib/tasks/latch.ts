@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 import { log, sigmoid } from "../math.ts";
 import type { Rng } from "../rng.ts";
 import { checkOutputs, intParam, lastStepMask, type Params, resolveParams } from "./common.ts";

@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 import { log } from "../math.ts";
 import type { Rng } from "../rng.ts";
 import {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 import { log } from "../math.ts";
 import type { Rng } from "../rng.ts";
 import { hs97Batch, hs97FirstPairMarkedProbability, lastStepWithin } from "./adding_1997.ts";

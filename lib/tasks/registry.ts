@@ -54,7 +54,7 @@ export const tasks: Record<string, TaskDefinition> = Object.freeze(Object.fromEn
  * import { Rng } from "../rng.ts";
  * const task = createTask("adding-1997", { T: 200 });
  * const batch = task.batch(new Rng(0), 32);
- * // createTask("adding-1997", { T: -5 }) throws: adding-1997: T = -5, expected an integer ≥ 10
+ * // createTask("adding-1997", { T: -5 }) throws: adding-1997: T = -5, expected an integer ≥ 11
  * ```
  */
 export function createTask(name: string, params: Params = {}): Task {

@@ -6,15 +6,15 @@
  * outputs. Sequences of different lengths in one batch are right-padded with zeros to the longest, and the loss
  * mask selects each sequence's own scored steps, so padding changes nothing the model is trained or scored on.
  *
- * Definitions and published numbers: `shared/reference/long-lag-tasks.md` (Hochreiter & Schmidhuber 1997 and later).
+ * Definitions and published numbers: docs/tasks.md (Hochreiter & Schmidhuber 1997 and the papers after it).
  *
  * @module
  */
 
-import type { Arr } from "../backend/kernels.ts";
+import type { Arr } from "../arr.ts";
 import { lossAndGradient, type LossKind } from "../nn/loss.ts";
 import type { Rng } from "../rng.ts";
-import type { Batch } from "../train.ts";
+import type { Batch } from "../nn/batch.ts";
 
 /** Where a task's outputs are read: only after the last step of every sequence, or at every step (with a mask). */
 export type TaskReadout = "last" | "every";

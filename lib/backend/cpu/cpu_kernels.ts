@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { DType, Kernels } from "../kernels.ts";
-import { jsKernels } from "./js_kernels.ts";
+import type { DType, Kernels } from "../../nn/kernels.ts";
+import { jsKernels } from "../../nn/js_kernels.ts";
 import { wasmKernels } from "./wasm_kernels.ts";
 
 /**

@@ -18,7 +18,7 @@
 
 import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import type { Arr, Kernels } from "../kernels.ts";
+import type { Arr, Kernels } from "../../nn/kernels.ts";
 
 /** The exports of kernels.wasm: byte addresses into the memory; every kernel's row range comes first. */
 export interface WasmExports {
@@ -216,6 +216,18 @@ export interface WasmKernelOptions {
   threads?: number;
 }
 
+/** The cells the WebAssembly kernels implement (other registered cells run on the reference kernels). */
+export const WASM_CELLS: readonly string[] = ["lstm", "rnn"];
+
+function cellCode(cell: string, what: string): number {
+  if (cell === "lstm") return 1;
+  if (cell === "rnn") return 0;
+  throw new RangeError(
+    `wasm kernels: ${what}: cell "${cell}" has no WebAssembly kernel (they implement ${WASM_CELLS.join(", ")}); ` +
+      `run it on the reference kernels (backend "js")`,
+  );
+}
+
 // Below these sizes a call runs on one thread: splitting costs about a microsecond.
 const MIN_GEMM_MACS = 1 << 17;
 const MIN_ROWS_PER_THREAD = 4;
@@ -240,8 +252,21 @@ export function wasmKernels(opts: WasmKernelOptions = {}): WasmKernels {
   const heap = new Heap();
   const w = instantiate(heap.memory);
   const pool = threads > 1 ? new Pool(heap.memory, heap, threads - 1) : null;
-  const ptr = (a: Arr) => a.byteOffset;
-  const opt = (a: Arr | null) => (a === null ? 0 : a.byteOffset);
+  // Every buffer handed to a kernel must be a Float32Array in this set's memory: the kernels take byte addresses, so
+  // any other array would be read and written at its byteOffset in this memory (a plain array: near address 0, where
+  // the worker control blocks live). The memory's buffer objects (one per size it has had) are remembered.
+  const mine = new WeakSet<ArrayBufferLike>();
+  const ptr = (a: Arr, what: string) => {
+    if (!(a instanceof Float32Array) || (!mine.has(a.buffer) && a.buffer !== heap.memory.buffer)) {
+      throw new TypeError(
+        `wasm kernels: ${what} is a ${a?.constructor?.name ?? typeof a} of ${a?.length} values that is not in this ` +
+          `kernel set's memory; pass float32 buffers from its alloc() (or views of them)`,
+      );
+    }
+    mine.add(a.buffer);
+    return a.byteOffset;
+  };
+  const opt = (a: Arr | null, what: string) => (a === null ? 0 : ptr(a, what));
   /** Runs kernel `fn` on rows [0, rows): split across threads when there is enough work. */
   const split = (fn: number, rows: number, align: number, big: boolean, args: number[]) => {
     const parts = pool === null || !big ? 1 : Math.min(1 + pool.ready(), Math.floor(rows / MIN_ROWS_PER_THREAD));
@@ -258,47 +283,74 @@ export function wasmKernels(opts: WasmKernelOptions = {}): WasmKernels {
       return heap.usedBytes;
     },
     alloc(n) {
-      if (n === 0) return new Float32Array(heap.memory.buffer, 0, 0); // address 0: owns nothing, freeing it is a no-op
+      const buffer = heap.memory.buffer;
+      mine.add(buffer);
+      if (n === 0) return new Float32Array(buffer, 0, 0); // address 0: owns nothing, freeing it is a no-op
       const start = heap.alloc(n * 4);
       // After a grow only the current buffer object spans the new bytes; older views keep working.
-      return new Float32Array(heap.memory.buffer, start, n).fill(0);
+      const current = heap.memory.buffer;
+      mine.add(current);
+      return new Float32Array(current, start, n).fill(0);
     },
     free(a) {
       heap.free(a.byteOffset);
     },
     gemm(M, N, K, a, ars, acs, b, ldb, c, ldc, accumulate) {
-      const args = [N, K, ptr(a), ars, acs, ptr(b), ldb, ptr(c), ldc, accumulate ? 1 : 0];
+      const args = [
+        N,
+        K,
+        ptr(a, "gemm: a"),
+        ars,
+        acs,
+        ptr(b, "gemm: b"),
+        ldb,
+        ptr(c, "gemm: c"),
+        ldc,
+        accumulate ? 1 : 0,
+      ];
       split(0, M, 4, M * N * K >= MIN_GEMM_MACS, args);
     },
     addColumnSums(M, N, a, lda, out) {
-      split(1, N, 4, M * N >= MIN_GEMM_MACS, [M, ptr(a), lda, ptr(out)]);
+      split(1, N, 4, M * N >= MIN_GEMM_MACS, [M, ptr(a, "addColumnSums: a"), lda, ptr(out, "addColumnSums: out")]);
     },
     fillRows(M, N, c, bias1, bias2) {
-      split(2, M, 1, M * N >= MIN_GEMM_MACS, [N, ptr(c), ptr(bias1), opt(bias2)]);
+      const args = [N, ptr(c, "fillRows: c"), ptr(bias1, "fillRows: bias1"), opt(bias2, "fillRows: bias2")];
+      split(2, M, 1, M * N >= MIN_GEMM_MACS, args);
     },
     transpose(rows, cols, a, out) {
-      w.transpose(rows, cols, ptr(a), ptr(out));
+      w.transpose(rows, cols, ptr(a, "transpose: a"), ptr(out, "transpose: out"));
     },
     recurrentForward(cell, T, B, H, gates, h, c, wHhT) {
-      const args = [cell === "lstm" ? 1 : 0, T, B, H, ptr(gates), ptr(h), opt(c), ptr(wHhT)];
-      split(3, B, 4, T * B * H * H >= MIN_GEMM_MACS, args);
-    },
-    recurrentBackward(cell, T, B, H, gates, h, c, wHh, dhSeq, dh, dc, truncate, dhNorm, dcNorm) {
+      const f = "recurrentForward: ";
       const args = [
-        cell === "lstm" ? 1 : 0,
+        cellCode(cell, "recurrentForward"),
         T,
         B,
         H,
-        ptr(gates),
-        ptr(h),
-        opt(c),
-        ptr(wHh),
-        opt(dhSeq),
-        ptr(dh),
-        ptr(dc),
+        ptr(gates, f + "gates"),
+        ptr(h, f + "h"),
+        opt(c, f + "c"),
+      ];
+      args.push(ptr(wHhT, f + "wHhT"));
+      split(3, B, 4, T * B * H * H >= MIN_GEMM_MACS, args);
+    },
+    recurrentBackward(cell, T, B, H, gates, h, c, wHh, dhSeq, dh, dc, truncate, dhNorm, dcNorm) {
+      const f = "recurrentBackward: ";
+      const args = [
+        cellCode(cell, "recurrentBackward"),
+        T,
+        B,
+        H,
+        ptr(gates, f + "gates"),
+        ptr(h, f + "h"),
+        opt(c, f + "c"),
+        ptr(wHh, f + "wHh"),
+        opt(dhSeq, f + "dhSeq"),
+        ptr(dh, f + "dh"),
+        ptr(dc, f + "dc"),
         truncate,
-        opt(dhNorm),
-        opt(dcNorm),
+        opt(dhNorm, f + "dhNorm"),
+        opt(dcNorm, f + "dcNorm"),
       ];
       split(4, B, 4, T * B * H * H >= MIN_GEMM_MACS, args);
     },

@@ -4,8 +4,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "../../rng.ts";
 import { exp, sigmoid, tanh } from "../../math.ts";
-import type { Arr } from "../kernels.ts";
-import { jsKernels } from "./js_kernels.ts";
+import type { Arr } from "../../arr.ts";
+import { jsKernels } from "../../nn/js_kernels.ts";
 import { wasmKernels } from "./wasm_kernels.ts";
 import { lstmCellBackward, lstmCellForward } from "../../nn/lstm.ts";
 import { rnnCellBackward, rnnCellForward } from "../../nn/rnn.ts";
@@ -283,5 +283,30 @@ describe("wasm memory", () => {
     const again = k.alloc(4_000_000);
     assert.equal(again.byteOffset, big.byteOffset, "the freed block is reused");
     assert.equal(again[again.length - 1], 0, "alloc returns zeros");
+  });
+  it("a buffer not in the kernel set's memory is refused with a clear error, not read at its offset", () => {
+    const k = wasmKernels(), other = wasmKernels();
+    const a = k.alloc(4).fill(1), b = k.alloc(4).fill(2), c = k.alloc(4);
+    const control = Array.from(new Int32Array(k.memory.buffer, 0, 64)); // the first bytes: worker control blocks
+    assert.throws(
+      () => k.gemm(2, 2, 2, new Float32Array(4), 2, 1, b, 2, c, 2, false),
+      /gemm: a is a Float32Array of 4 values that is not in this kernel set's memory/,
+    );
+    assert.throws(() => k.gemm(2, 2, 2, a, 2, 1, b, 2, other.alloc(4), 2, false), /gemm: c is a Float32Array/);
+    assert.throws(
+      () => k.fillRows(1, 4, c, new Float64Array(4) as unknown as Float32Array, null),
+      /fillRows: bias1 is a Float64Array/,
+    );
+    assert.throws(
+      () => k.recurrentForward("rnn", 1, 1, 1, a, new Float32Array(2), null, b),
+      /recurrentForward: h is a Float32Array/,
+    );
+    assert.deepEqual(Array.from(new Int32Array(k.memory.buffer, 0, 64)), control, "nothing was written");
+    // views of its own buffers (subarrays, views taken before the memory grew) are accepted
+    k.alloc(4_000_000);
+    k.gemm(2, 2, 2, a.subarray(0, 4), 2, 1, b, 2, c, 2, false);
+    assert.deepEqual(Array.from(c), [4, 4, 4, 4]);
+    k.dispose();
+    other.dispose();
   });
 });

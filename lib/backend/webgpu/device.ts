@@ -104,7 +104,7 @@ function missingApiError(): WebGpuUnavailableError {
   if (runtimeName() === "bun") {
     return new WebGpuUnavailableError(
       "WebGPU: Bun has no WebGPU (navigator.gpu is undefined). Run under Deno (`deno run -A ...`), which has it " +
-        "built in, or use the CPU backend (`new Model(...)`, `--backend cpu`).",
+        "built in, or use the CPU backend (`cpuModel(...)`, `--backend cpu`).",
     );
   }
   return new WebGpuUnavailableError(
@@ -221,4 +221,27 @@ export async function webGpuStatus(): Promise<{ status: "ok" | "no-api" | "no-ad
   const adapter = await findAdapter();
   if (adapter === null) return { status: "no-adapter", reason: NO_ADAPTER };
   return { status: "ok", reason: describe(adapter).description };
+}
+
+let shared: Promise<WebGpuContext> | null = null;
+
+/**
+ * One device per process (worker thread), created on first use and shared by the models built after it (they then
+ * share compiled kernels); a lost device is replaced on the next call.
+ *
+ * @example
+ * ```ts
+ * import { sharedWebGpuDevice } from "./device.ts";
+ * const ctx = await sharedWebGpuDevice(); // the same context on every call
+ * ```
+ */
+export function sharedWebGpuDevice(): Promise<WebGpuContext> {
+  shared ??= requestWebGpuDevice().then((ctx) => {
+    ctx.lost.then(() => (shared = null));
+    return ctx;
+  }, (e) => {
+    shared = null;
+    throw e;
+  });
+  return shared;
 }

@@ -1,7 +1,7 @@
 /**
  * `WebGpuModel`: the `Model` of lib/nn/model.ts on a GPU through WebGPU — same configuration, same parameter layout
  * (PyTorch's: one flat buffer in `parameters` order, gate order i, f, g, o), same initialisation (the weights are
- * initialised on the CPU by `new Model(config)` and uploaded, so a seed gives the same weights on both), same
+ * initialised on the CPU by `Model` (reference kernels) and uploaded, so a seed gives the same weights on both), same
  * semantics (time-major x (T, B, I); readout at the last step, at every step, or none; full or truncated BPTT;
  * probes), float32 only.
  *
@@ -24,21 +24,24 @@
  * Buffers are created once per (T, B) shape (a few shapes are cached) and reused; the uniforms of every dispatch are
  * written when a shape is first used, so a step writes only its data (x, targets, mask) and a few per-step scalars.
  *
+ * Split by responsibility: this file holds the buffers of each shape (workspaces) and records the forward, loss and
+ * backward programs; `optimizers.ts` holds the optimizers on the GPU (state buffers read from each optimizer's
+ * description, counters, update programs); `readback_log.ts` the log that steps' results are read back from.
+ *
  * @module
  */
 
 import type { LossKind } from "../../nn/loss.ts";
 import { type BackwardOptions, type ForwardOptions, Model, type ModelConfig, type Parameter } from "../../nn/model.ts";
-import { Adam } from "../../optim/adam.ts";
 import type { Optimizer } from "../../optim/optimizer.ts";
-import { RMSProp } from "../../optim/rmsprop.ts";
-import { SGD } from "../../optim/sgd.ts";
-import type { Batch } from "../../train.ts";
+import type { Batch } from "../../nn/batch.ts";
+import type { TrainStepOptions, TrainStepResult } from "../../nn/trainable.ts";
 import { requestWebGpuDevice, type WebGpuContext, type WebGpuDeviceInfo } from "./device.ts";
 import { ceilDiv, Gpu, type Kernel, Program, readBuffers, Uniforms } from "./gpu.ts";
 import { lossKernel } from "./kernels/loss.ts";
 import { type MatmulArgs, matmulGroups, matmulKernel, matmulUniforms, type MatmulVersion } from "./kernels/matmul.ts";
-import { optimizerKernel, type OptimizerKind } from "./kernels/optimizer.ts";
+import { GpuOptimizers, type OptimizerSnapshot } from "./optimizers.ts";
+import { ReadbackLog } from "./readback_log.ts";
 import {
   backwardKernel,
   forwardKernel,
@@ -48,15 +51,9 @@ import {
   STEP_FIRST,
   STEP_WG,
 } from "./kernels/recurrence.ts";
-import {
-  columnSumKernel,
-  type ColumnSumVersion,
-  NORM_FINAL,
-  NORM_MAX_GROUPS,
-  NORM_PARTIAL,
-  NORM_WG,
-  TRANSPOSE,
-} from "./kernels/reduce.ts";
+import { columnSumKernel, type ColumnSumVersion, NORM_MAX_GROUPS, NORM_WG, TRANSPOSE } from "./kernels/reduce.ts";
+
+export type { TrainStepOptions, TrainStepResult };
 
 /** How the time loops run. */
 export type RecurrenceMode = "auto" | "steps" | "persistent";
@@ -113,36 +110,6 @@ export interface WebGpuBackwardResult {
   dcNorm: Float32Array[] | null;
 }
 
-/** Options of a training step. */
-export interface TrainStepOptions {
-  loss: LossKind;
-  /** SGD, RMSProp or Adam/AdamW (lib/optim): its hyperparameters are read each step; its state lives on the GPU. */
-  optimizer: Optimizer;
-  /** Clip the global gradient norm to this threshold (Pascanu et al. 2013). */
-  clipNorm?: number;
-  /** Clip each gradient component to ± this value (after clipping by norm, as `train` does). */
-  clipValue?: number;
-  /** Truncated BPTT: detach the state every k steps. */
-  truncate?: number;
-  /** Also read back the probes ‖∂L/∂h_t‖, ‖∂L/∂c_t‖ (T, B) per layer. */
-  probes?: boolean;
-  /** Also read back the outputs of the step's forward pass. */
-  readOutputs?: boolean;
-}
-
-/** What a training step read back. */
-export interface TrainStepResult {
-  loss: number;
-  /** Global gradient norm before clipping. */
-  gradNorm: number;
-  /** Set when the loss or the gradient was not finite: no update was applied (nor by later steps of its group). */
-  diverged: "loss" | "gradient" | null;
-  /** The outputs (like `forward`'s), with `readOutputs`. */
-  outputs: Float32Array | null;
-  dhNorm: Float32Array[] | null;
-  dcNorm: Float32Array[] | null;
-}
-
 /** Per-layer buffers of one (T, B) shape. */
 interface LayerBuffers {
   /** (T, B, G·H): pre-activations, activations after forward, their gradients after backward. */
@@ -183,15 +150,6 @@ interface Workspace {
   programs: Map<string, Program>;
 }
 
-/** GPU-side state of one optimizer instance on this model. */
-interface OptimizerState {
-  kind: OptimizerKind;
-  buffers: GPUBuffer[];
-  steps: number;
-  beta1Pow: number;
-  beta2Pow: number;
-}
-
 /** A submitted step whose results are in the readback log. */
 interface PendingStep {
   /** Float offset of its stats (4 floats) and the following regions in the log. */
@@ -199,10 +157,9 @@ interface PendingStep {
   outputs: number;
   probes: { layers: number; count: number; lstm: boolean } | null;
   /** Optimizer state before the step (restored if the step diverged). */
-  optimizer: { state: OptimizerState; steps: number; beta1Pow: number; beta2Pow: number };
+  optimizer: OptimizerSnapshot;
 }
 
-const COPY_DST_SRC = 0x8 | 0x4;
 const MAX_ELEMENTS_1D = 65535 * 256;
 
 /**
@@ -222,6 +179,10 @@ const MAX_ELEMENTS_1D = 65535 * 256;
  * ```
  */
 export class WebGpuModel {
+  /** Where it runs (see `TrainableModel`). */
+  readonly backend = "webgpu" as const;
+  /** Steps `train` submits per readback when nothing needs each step at once (a readback costs ≥ 10 ms in Deno). */
+  readonly readbackGroup = 32;
   readonly config: Model["config"];
   readonly parameters: readonly WebGpuParameter[];
   readonly gpu: Gpu;
@@ -246,17 +207,12 @@ export class WebGpuModel {
   readonly #normPartial: GPUBuffer;
   readonly #lossU: GPUBuffer;
   readonly #normU: GPUBuffer;
-  readonly #optU: GPUBuffer;
   readonly #workspaces = new Map<string, Workspace>();
-  readonly #optimizers = new WeakMap<Optimizer, OptimizerState>();
-  readonly #optimizerStates: OptimizerState[] = [];
-  readonly #updatePrograms = new Map<OptimizerState, Program>();
+  readonly #optimizers: GpuOptimizers;
   #forwarded: Workspace | null = null;
   #disposed = false;
   // Readback log of submitted training steps.
-  #log: GPUBuffer;
-  #logUsed = 0; // floats
-  #pending: PendingStep[] = [];
+  readonly #log: ReadbackLog<PendingStep>;
 
   private constructor(cpu: Model, gpu: Gpu, info: WebGpuDeviceInfo, ownsDevice: boolean, opts: WebGpuModelOptions) {
     this.config = cpu.config;
@@ -293,12 +249,18 @@ export class WebGpuModel {
     this.#normPartial = gpu.buffer(3 * NORM_MAX_GROUPS, "norm partials");
     this.#lossU = gpu.uniformBuffer(32, "loss uniforms");
     this.#normU = gpu.uniformBuffer(16, "norm uniforms");
-    this.#optU = gpu.uniformBuffer(48, "optimizer uniforms");
-    this.#log = gpu.device.createBuffer({ label: "readback log", size: 4096, usage: COPY_DST_SRC });
+    this.#optimizers = new GpuOptimizers(gpu, P, {
+      params: this.params,
+      grads: this.grads,
+      stats: this.#stats,
+      normPartial: this.#normPartial,
+      normUniforms: this.#normU,
+    });
+    this.#log = new ReadbackLog<PendingStep>(gpu);
   }
 
   /**
-   * Creates a model on the GPU: validates `config` and initialises the weights exactly as `new Model(config)`
+   * Creates a model on the GPU: validates `config` and initialises the weights exactly as the CPU model (`cpuModel(config)`)
    * (float32), then uploads them. Throws a `WebGpuUnavailableError` (with what to do) when there is no WebGPU.
    *
    * @example
@@ -312,6 +274,11 @@ export class WebGpuModel {
   static async create(config: ModelConfig, opts: WebGpuModelOptions = {}): Promise<WebGpuModel> {
     if (config.dtype !== undefined && config.dtype !== "float32") {
       throw new RangeError(`WebGpuModel: dtype = ${JSON.stringify(config.dtype)}; the GPU backend is float32 only`);
+    }
+    if (config.cell !== "lstm" && config.cell !== "rnn") {
+      throw new RangeError(
+        `WebGpuModel: cell = ${JSON.stringify(config.cell)}; the GPU kernels implement lstm and rnn`,
+      );
     }
     const cpu = new Model({ ...config, dtype: "float32", backend: "js", threads: 1 });
     const given = opts.device;
@@ -736,32 +703,6 @@ export class WebGpuModel {
     }
   }
 
-  /** Gradient norm, clip factor, optimizer update (uniforms written per step into #normU and #optU). */
-  #updateProgram(state: OptimizerState): Program {
-    let p = this.#updatePrograms.get(state);
-    if (p !== undefined) return p;
-    p = new Program(this.gpu, `update ${state.kind}`);
-    const P = this.size, groups = Math.min(NORM_MAX_GROUPS, ceilDiv(P, NORM_WG));
-    p.dispatch(this.gpu.kernel(NORM_PARTIAL), new Uniforms().u(P, groups, 0, 0), [this.grads, this.#normPartial], [
-      groups,
-    ]);
-    p.dispatch(this.gpu.kernel(NORM_FINAL), this.#normU, [this.#normPartial, this.#stats], [1]);
-    const [s1, s2, s3] = [0, 1, 2].map((i) => state.buffers[i] ?? this.gpu.dummyRW);
-    p.dispatch(this.gpu.kernel(optimizerKernel(state.kind)), this.#optU, [
-      this.params,
-      this.grads,
-      this.#stats,
-      s1,
-      s2,
-      s3,
-    ], [
-      ceilDiv(P, 256),
-    ]);
-    p.build();
-    this.#updatePrograms.set(state, p);
-    return p;
-  }
-
   // ------------------------------------------------------------------------------------------------ inputs
 
   #checkShape(what: string, x: ArrayLike<number>, T: number, B: number): void {
@@ -969,49 +910,6 @@ export class WebGpuModel {
 
   // ------------------------------------------------------------------------------------------------ training
 
-  #optimizerState(opt: Optimizer): OptimizerState {
-    let s = this.#optimizers.get(opt);
-    if (s !== undefined) return s;
-    const kind: OptimizerKind = opt instanceof Adam
-      ? "adam"
-      : opt instanceof RMSProp
-      ? "rmsprop"
-      : opt instanceof SGD
-      ? "sgd"
-      : (() => {
-        throw new RangeError(
-          `WebGpuModel: optimizer "${opt.name}" is not supported on the GPU; use SGD, RMSProp or Adam/AdamW`,
-        );
-      })();
-    const P = this.size, n = kind === "adam" ? 2 : kind === "rmsprop" ? 3 : 1;
-    const buffers = Array.from({ length: n }, (_, i) => this.gpu.buffer(P, `${kind} state ${i}`));
-    s = { kind, buffers, steps: 0, beta1Pow: 1, beta2Pow: 1 };
-    this.#optimizers.set(opt, s);
-    this.#optimizerStates.push(s);
-    return s;
-  }
-
-  /** Writes the optimizer's per-step uniforms and advances its CPU-side counters (β powers, steps). */
-  #writeOptimizer(opt: Optimizer, s: OptimizerState, clipValue: number): void {
-    const u = new Uniforms();
-    if (opt instanceof Adam) {
-      s.beta1Pow *= opt.beta1;
-      s.beta2Pow *= opt.beta2;
-      const stepSize = opt.lr / (1 - s.beta1Pow), sqrtBc2 = Math.sqrt(1 - s.beta2Pow);
-      const decay = opt.decoupled ? 1 - opt.lr * opt.weightDecay : 1, l2 = opt.decoupled ? 0 : opt.weightDecay;
-      u.u(this.size, 0).f(clipValue, stepSize, opt.beta1, 1 - opt.beta1, opt.beta2, 1 - opt.beta2, opt.eps, l2, decay);
-      u.f(sqrtBc2);
-    } else if (opt instanceof RMSProp) {
-      u.u(this.size, (opt.centered ? 1 : 0) | (opt.momentum > 0 ? 2 : 0));
-      u.f(clipValue, opt.lr, opt.alpha, 1 - opt.alpha, opt.eps, opt.momentum, opt.weightDecay, 0, 0, 0);
-    } else if (opt instanceof SGD) {
-      u.u(this.size, (s.steps === 0 ? 1 : 0) | (opt.nesterov ? 2 : 0));
-      u.f(clipValue, opt.lr, opt.momentum, 1 - opt.dampening, opt.weightDecay, 0, 0, 0, 0, 0);
-    }
-    s.steps++;
-    this.#writeUniform(this.#optU, u);
-  }
-
   /**
    * Submits one training step (forward, loss, BPTT, gradient norm, clipping, optimizer update) as one command buffer,
    * without waiting; its loss and gradient norm (and outputs / probes when asked) go to a readback log that
@@ -1029,7 +927,7 @@ export class WebGpuModel {
     for (const [name, v] of [["clipNorm", opts.clipNorm], ["clipValue", opts.clipValue]] as const) {
       if (v !== undefined && !(v > 0)) throw new RangeError(`trainStep: ${name} = ${v}, expected a number > 0`);
     }
-    const state = this.#optimizerState(opts.optimizer);
+    const state = this.#optimizers.state(opts.optimizer);
     const ws = this.#workspace(T, B);
     this.#write(ws.x, batch.x);
     this.#writeTargets(ws, opts.loss, batch.target, batch.mask ?? null);
@@ -1037,11 +935,11 @@ export class WebGpuModel {
       this.#normU,
       new Uniforms().u(Math.min(NORM_MAX_GROUPS, ceilDiv(this.size, NORM_WG))).f(opts.clipNorm ?? 0).u(0, 0),
     );
-    const before = { state, steps: state.steps, beta1Pow: state.beta1Pow, beta2Pow: state.beta2Pow };
-    this.#writeOptimizer(opts.optimizer, state, opts.clipValue ?? 0);
+    const before = this.#optimizers.snapshot(state);
+    this.#optimizers.writeStep(opts.optimizer, state, opts.clipValue ?? 0);
 
     const enc = this.gpu.device.createCommandEncoder();
-    if (this.#pending.length === 0) enc.clearBuffer(this.#stats);
+    if (this.#log.pending === 0) enc.clearBuffer(this.#stats);
     this.#forwardProgram(ws, false, false).encode(enc);
     this.#lossProgram(ws, opts.loss).encode(enc);
     const probes = opts.probes ?? false;
@@ -1054,34 +952,34 @@ export class WebGpuModel {
       dhN: false,
       dcN: false,
     }).encode(enc);
-    this.#updateProgram(state).encode(enc);
+    this.#optimizers.program(state).encode(enc);
     this.#forwarded = null;
     // What to read back: stats (4), outputs, probes.
     const out = opts.readOutputs ? this.#outputRegion(ws) : null;
     const TB = T * B, L = cfg.numLayers, lstm = cfg.cell === "lstm";
     const nProbe = probes ? TB * L * (lstm ? 2 : 1) : 0;
     const need = 4 + (out?.count ?? 0) + nProbe;
-    const at = this.#reserveLog(enc, need);
-    enc.copyBufferToBuffer(this.#stats, 0, this.#log, at * 4, 16);
+    const at = this.#log.reserve(enc, need), log = this.#log.buffer;
+    enc.copyBufferToBuffer(this.#stats, 0, log, at * 4, 16);
     let next = at + 4;
     if (out !== null) {
-      enc.copyBufferToBuffer(out.buffer, out.offset * 4, this.#log, next * 4, out.count * 4);
+      enc.copyBufferToBuffer(out.buffer, out.offset * 4, log, next * 4, out.count * 4);
       next += out.count;
     }
     if (probes) {
       for (const lb of ws.layers) {
-        enc.copyBufferToBuffer(lb.dhNorm!, 0, this.#log, next * 4, TB * 4);
+        enc.copyBufferToBuffer(lb.dhNorm!, 0, log, next * 4, TB * 4);
         next += TB;
       }
       if (lstm) {
         for (const lb of ws.layers) {
-          enc.copyBufferToBuffer(lb.dcNorm!, 0, this.#log, next * 4, TB * 4);
+          enc.copyBufferToBuffer(lb.dcNorm!, 0, log, next * 4, TB * 4);
           next += TB;
         }
       }
     }
     this.gpu.device.queue.submit([enc.finish()]);
-    this.#pending.push({
+    this.#log.push({
       at,
       outputs: out?.count ?? 0,
       probes: probes ? { layers: L, count: TB, lstm } : null,
@@ -1089,27 +987,9 @@ export class WebGpuModel {
     });
   }
 
-  /** Room for `n` floats in the readback log (grown on the GPU, keeping what is there). */
-  #reserveLog(enc: GPUCommandEncoder, n: number): number {
-    const at = this.#logUsed;
-    if ((at + n) * 4 > this.#log.size) {
-      const bigger = this.gpu.device.createBuffer({
-        label: "readback log",
-        size: Math.max(2 * this.#log.size, (at + n) * 4 + 4096),
-        usage: COPY_DST_SRC,
-      });
-      if (at > 0) enc.copyBufferToBuffer(this.#log, 0, bigger, 0, at * 4);
-      const old = this.#log;
-      this.#log = bigger;
-      queueMicrotask(() => old.destroy()); // after this encoder's submit
-    }
-    this.#logUsed = at + n;
-    return at;
-  }
-
   /** Number of submitted steps not yet read back. */
   get pendingSteps(): number {
-    return this.#pending.length;
+    return this.#log.pending;
   }
 
   /**
@@ -1118,12 +998,8 @@ export class WebGpuModel {
    */
   async readSteps(): Promise<TrainStepResult[]> {
     this.#live();
-    const pending = this.#pending;
-    if (pending.length === 0) return [];
-    this.#pending = [];
-    const used = this.#logUsed;
-    this.#logUsed = 0;
-    const [all] = await readBuffers(this.gpu, [{ buffer: this.#log, offset: 0, count: used }]);
+    if (this.#log.pending === 0) return [];
+    const { values: all, entries: pending } = await this.#log.read();
     const results: TrainStepResult[] = [];
     let rolledBack = false;
     for (const p of pending) {
@@ -1149,10 +1025,7 @@ export class WebGpuModel {
         if (lstm) r.dcNorm = Array.from({ length: layers }, (_, l) => all.slice(at + l * count, at + (l + 1) * count));
       }
       if (r.diverged !== null && !rolledBack) {
-        const o = p.optimizer;
-        o.state.steps = o.steps;
-        o.state.beta1Pow = o.beta1Pow;
-        o.state.beta2Pow = o.beta2Pow;
+        this.#optimizers.restore(p.optimizer);
         rolledBack = true;
       }
       results.push(r);
@@ -1165,7 +1038,7 @@ export class WebGpuModel {
    * loss and gradient norm (and outputs / probes when asked); a diverged step applied no update.
    */
   async trainStep(batch: Batch, opts: TrainStepOptions): Promise<TrainStepResult> {
-    if (this.#pending.length > 0) {
+    if (this.#log.pending > 0) {
       throw new Error("trainStep: steps submitted with submitTrainStep are still unread; call readSteps() first");
     }
     this.submitTrainStep(batch, opts);
@@ -1174,7 +1047,7 @@ export class WebGpuModel {
 
   /** Optimizer steps this model applied with `opt` on the GPU (the CPU optimizer's own counter is not used). */
   optimizerSteps(opt: Optimizer): number {
-    return this.#optimizers.get(opt)?.steps ?? 0;
+    return this.#optimizers.steps(opt);
   }
 
   /** Frees every GPU buffer (and the device, when the model created it). */
@@ -1183,13 +1056,12 @@ export class WebGpuModel {
     this.#disposed = true;
     for (const ws of this.#workspaces.values()) this.#destroyWorkspace(ws);
     this.#workspaces.clear();
-    for (const p of this.#updatePrograms.values()) p.destroy();
-    for (const b of [this.params, this.grads, this.#stats, this.#normPartial, this.#lossU, this.#normU, this.#optU]) {
+    this.#optimizers.dispose();
+    for (const b of [this.params, this.grads, this.#stats, this.#normPartial, this.#lossU, this.#normU]) {
       b.destroy();
     }
     for (const b of this.#wT) b.destroy();
-    for (const s of this.#optimizerStates) for (const b of s.buffers) b.destroy();
-    this.#log.destroy();
+    this.#log.dispose();
     if (this.#ownsDevice) this.gpu.device.destroy();
   }
 }

@@ -4,15 +4,16 @@
 // both per step and persistent. Bound: relative error ≤ 1e-4, where the relative error of a tensor is
 // max |gpu - cpu| / max |cpu| (testing.ts). Each case logs its errors (the parity table of README.md).
 // Skipped visibly under Bun (no WebGPU) and where Deno finds no adapter.
+import { cpuModel } from "../cpu/model.ts";
 import { describe } from "node:test";
 import assert from "node:assert/strict";
 import { lossAndGradient, type LossKind } from "../../nn/loss.ts";
-import { Model, type ModelConfig, type ReadoutPlacement } from "../../nn/model.ts";
+import type { ModelConfig, ReadoutPlacement } from "../../nn/model.ts";
 import { Adam } from "../../optim/adam.ts";
 import { Rng } from "../../rng.ts";
 import { type RecurrenceMode, WebGpuModel } from "./model.ts";
 import { gpuTest, relErr, testDevice } from "./testing.ts";
-import type { CellType } from "../kernels.ts";
+import type { CellType } from "../../nn/kernels.ts";
 
 const TOL = 1e-4;
 
@@ -66,7 +67,7 @@ describe("WebGpuModel forward and backward match the CPU model (float64 referenc
           seed: 7,
           init: { forgetBias: 1 },
         };
-        const cpu = new Model({ ...cfg, dtype: "float64", backend: "js" });
+        const cpu = cpuModel({ ...cfg, dtype: "float64", backend: "js" });
         const gpu = await WebGpuModel.create(cfg, { device: await testDevice(), recurrence: mode });
         try {
           const { T, B, L, H } = c, lstm = c.cell === "lstm", rng = new Rng(11);
@@ -113,7 +114,7 @@ describe("probes of vanishing gradients", () => {
     for (const cell of ["lstm", "rnn"] as CellType[]) {
       gpuTest(`${mode}, ${cell}: a gradient of ~1e-30 has its norm, not 0 (no raw float32 squares)`, async () => {
         const cfg: ModelConfig = { cell, inputSize: 2, hiddenSize: 37, outputSize: 2, readout: "every", seed: 5 };
-        const cpu = new Model({ ...cfg, dtype: "float64", backend: "js" });
+        const cpu = cpuModel({ ...cfg, dtype: "float64", backend: "js" });
         const gpu = await WebGpuModel.create(cfg, { device: await testDevice(), recurrence: mode });
         try {
           const T = 9, B = 3, rng = new Rng(3);
@@ -149,7 +150,7 @@ describe("losses on the GPU match lib/nn/loss.ts (values and gradients, with mas
           readout: "every",
           seed: 3,
         };
-        const cpu = new Model({ ...cfg, dtype: "float64", backend: "js" });
+        const cpu = cpuModel({ ...cfg, dtype: "float64", backend: "js" });
         const gpu = await WebGpuModel.create(cfg, { device: await testDevice() });
         try {
           const rng = new Rng(5), R = T * B;
@@ -214,7 +215,7 @@ describe("same initialisation and layout as Model; clear errors", () => {
       seed: 42,
       init: { recurrentWeights: "orthogonal" },
     };
-    const cpu = new Model(cfg);
+    const cpu = cpuModel(cfg);
     const gpu = await WebGpuModel.create(cfg, { device: await testDevice() });
     try {
       assert.deepEqual(Array.from(await gpu.readParams()), Array.from(cpu.params));

@@ -1,4 +1,4 @@
-// Sweep cells on the WebGPU backend (lib/experiment/run_cell_webgpu.ts) against the CPU (run_cell.ts): the same
+// Sweep cells on the WebGPU backend against the CPU (one runner, lib/experiment/run_cell.ts): the same
 // success or failure, the same stopping point on a short run, a close curve and test; and the runner running a
 // webgpu cell on its worker threads (the cell_worker.ts hook). Skipped visibly under Bun and without an adapter.
 import { describe } from "node:test";
@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCell } from "../../experiment/run_cell.ts";
-import { runCellWebGpu } from "../../experiment/run_cell_webgpu.ts";
 import { readCells } from "../../experiment/results.ts";
 import { runExperiment } from "../../experiment/runner.ts";
 import type { Cell } from "../../experiment/schema.ts";
@@ -37,8 +36,8 @@ function latchCell(cell: "lstm" | "rnn", T: number, maxSequences: number, stop: 
 describe("a sweep cell on WebGPU gives the CPU's outcome", () => {
   gpuTest("LSTM on the latch problem: solved, at the same number of sequences", async () => {
     const cell = latchCell("lstm", 20, 3200, { kind: "accuracy", threshold: 1, window: 200 });
-    const cpu = runCell(cell);
-    const gpu = await runCellWebGpu({ ...cell, backend: "webgpu" }, { device: await testDevice() });
+    const cpu = await runCell(cell);
+    const gpu = await runCell({ ...cell, backend: "webgpu" }, { device: await testDevice() });
     assert.equal(cpu.status, "solved");
     assert.deepEqual([gpu.status, gpu.sequencesToSuccess, gpu.steps], [cpu.status, cpu.sequencesToSuccess, cpu.steps]);
     assert.ok(relErr(gpu.curve.map((p) => p.loss), cpu.curve.map((p) => p.loss)) < 1e-4, "training curve");
@@ -49,8 +48,8 @@ describe("a sweep cell on WebGPU gives the CPU's outcome", () => {
 
   gpuTest("tanh RNN on a longer latch with a small budget: not solved, as on the CPU", async () => {
     const cell = latchCell("rnn", 60, 640, { kind: "accuracy", threshold: 1, window: 200 });
-    const cpu = runCell(cell);
-    const gpu = await runCellWebGpu({ ...cell, backend: "webgpu" }, { device: await testDevice() });
+    const cpu = await runCell(cell);
+    const gpu = await runCell({ ...cell, backend: "webgpu" }, { device: await testDevice() });
     assert.equal(cpu.status, "not-solved");
     assert.deepEqual([gpu.status, gpu.steps, gpu.sequences], [cpu.status, cpu.steps, cpu.sequences]);
     assert.ok(Math.abs(gpu.test!.accuracy - cpu.test!.accuracy) <= 0.05, "test accuracy close");
@@ -58,8 +57,8 @@ describe("a sweep cell on WebGPU gives the CPU's outcome", () => {
 
   gpuTest("a 'never' rule reads back in groups: the same curve and gradient-flow checkpoints", async () => {
     const cell = latchCell("lstm", 20, 640, { kind: "never" });
-    const cpu = runCell(cell);
-    const gpu = await runCellWebGpu({ ...cell, backend: "webgpu" }, { device: await testDevice() });
+    const cpu = await runCell(cell);
+    const gpu = await runCell({ ...cell, backend: "webgpu" }, { device: await testDevice() });
     assert.deepEqual([gpu.status, gpu.steps, gpu.curve.length], [cpu.status, cpu.steps, cpu.curve.length]);
     assert.deepEqual(gpu.gradientFlow.map((g) => g.at), cpu.gradientFlow.map((g) => g.at));
     assert.ok(relErr(gpu.curve.map((p) => p.loss), cpu.curve.map((p) => p.loss)) < 1e-4, "training curve");

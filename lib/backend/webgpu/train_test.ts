@@ -1,12 +1,13 @@
 // Training on the GPU against the CPU loop (lib/train.ts) on a float64 CPU model: the parameters after 20 fused
 // optimizer steps (Adam and SGD with momentum, with clipping by norm and by value), each step's loss and gradient
 // norm; steps submitted in groups read back once give the same as steps read one by one; divergence is reported
-// with no update applied; trainWebGpu returns what train returns. Relative error as in testing.ts, bound 1e-4.
+// with no update applied; train() on the GPU returns what it returns on the CPU. Relative error as in testing.ts, bound 1e-4.
 // Skipped visibly under Bun (no WebGPU) and where Deno finds no adapter.
+import { cpuModel } from "../cpu/model.ts";
 import { describe } from "node:test";
 import assert from "node:assert/strict";
 import type { LossKind } from "../../nn/loss.ts";
-import { Model, type ModelConfig } from "../../nn/model.ts";
+import type { ModelConfig } from "../../nn/model.ts";
 import { Adam } from "../../optim/adam.ts";
 import type { Optimizer } from "../../optim/optimizer.ts";
 import { RMSProp } from "../../optim/rmsprop.ts";
@@ -15,7 +16,6 @@ import { Rng } from "../../rng.ts";
 import { type Batch, train } from "../../train.ts";
 import { WebGpuModel } from "./model.ts";
 import { gpuTest, relErr, testDevice } from "./testing.ts";
-import { trainWebGpu } from "./train.ts";
 
 const TOL = 1e-4;
 
@@ -94,8 +94,8 @@ describe("20 fused training steps on the GPU match train() on the CPU (float64)"
   for (const s of SETUPS) {
     gpuTest(s.name, async () => {
       const data = batches(s);
-      const cpu = new Model({ ...s.cfg, dtype: "float64", backend: "js" });
-      const ref = train(cpu, {
+      const cpu = cpuModel({ ...s.cfg, dtype: "float64", backend: "js" });
+      const ref = await train(cpu, {
         loss: s.loss,
         optimizer: s.optimizer(),
         batches: (k) => data[k],
@@ -193,7 +193,7 @@ describe("readback groups, divergence, the training loop", () => {
   });
 
   gpuTest(
-    "trainWebGpu returns what train returns (status, steps, history), per-step and grouped readbacks",
+    "train on the GPU returns what it returns on the CPU (status, steps, history), per-step and grouped readbacks",
     async () => {
       const s = SETUPS[1], data = batches(s, 30);
       const common = {
@@ -205,12 +205,12 @@ describe("readback groups, divergence, the training loop", () => {
         truncate: s.truncate,
         logEvery: 10,
       };
-      const cpu = new Model({ ...s.cfg, dtype: "float64", backend: "js" });
-      const ref = train(cpu, { ...common, optimizer: s.optimizer() });
+      const cpu = cpuModel({ ...s.cfg, dtype: "float64", backend: "js" });
+      const ref = await train(cpu, { ...common, optimizer: s.optimizer() });
       for (const readEvery of [1, 7]) {
         const gpu = await WebGpuModel.create(s.cfg, { device: await testDevice() });
         try {
-          const res = await trainWebGpu(gpu, { ...common, optimizer: s.optimizer(), readEvery });
+          const res = await train(gpu, { ...common, optimizer: s.optimizer(), readEvery });
           assert.deepEqual([res.status, res.steps, res.sequences], [ref.status, ref.steps, ref.sequences]);
           assert.deepEqual(res.history.map((h) => h.step), ref.history.map((h) => h.step));
           assert.ok(relErr(res.history.map((h) => h.loss), ref.history.map((h) => h.loss)) <= TOL);
@@ -221,17 +221,17 @@ describe("readback groups, divergence, the training loop", () => {
       }
       // onStep stops the run at the same step; a divergence is reported as train reports it
       const stopAt = (info: { step: number }) => info.step === 13;
-      const cpu2 = new Model({ ...s.cfg, dtype: "float64", backend: "js" });
-      const ref2 = train(cpu2, { ...common, optimizer: s.optimizer(), onStep: stopAt });
+      const cpu2 = cpuModel({ ...s.cfg, dtype: "float64", backend: "js" });
+      const ref2 = await train(cpu2, { ...common, optimizer: s.optimizer(), onStep: stopAt });
       const gpu2 = await WebGpuModel.create(s.cfg, { device: await testDevice() });
       try {
-        const res2 = await trainWebGpu(gpu2, { ...common, optimizer: s.optimizer(), onStep: stopAt });
+        const res2 = await train(gpu2, { ...common, optimizer: s.optimizer(), onStep: stopAt });
         assert.deepEqual([res2.status, res2.steps], [ref2.status, ref2.steps]);
         assert.equal(res2.status, "solved");
         const nan = (
           k: number,
         ) => (k === 4 ? { ...data[k], x: new Float32Array(data[k].x.length).fill(NaN) } : data[k]);
-        const res3 = await trainWebGpu(gpu2, { ...common, batches: nan, optimizer: s.optimizer(), readEvery: 10 });
+        const res3 = await train(gpu2, { ...common, batches: nan, optimizer: s.optimizer(), readEvery: 10 });
         assert.deepEqual([res3.status, res3.steps, res3.diverged], ["diverged", 4, { step: 5, what: "loss" }]);
       } finally {
         gpu2.dispose();

@@ -15,8 +15,8 @@
 
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { gemmReference } from "../../cpu/gemm.ts";
-import { jsKernels } from "../../cpu/js_kernels.ts";
+import { gemmReference } from "../../../nn/gemm.ts";
+import { jsKernels } from "../../../nn/js_kernels.ts";
 import { recurrentBackward, recurrentForward } from "../../../nn/recurrence.ts";
 import { lossAndGradient, type LossKind } from "../../../nn/loss.ts";
 import { Adam } from "../../../optim/adam.ts";
@@ -25,7 +25,7 @@ import type { Optimizer } from "../../../optim/optimizer.ts";
 import { RMSProp } from "../../../optim/rmsprop.ts";
 import { SGD } from "../../../optim/sgd.ts";
 import { Rng } from "../../../rng.ts";
-import type { CellType } from "../../kernels.ts";
+import type { CellType } from "../../../nn/kernels.ts";
 import { requestWebGpuDevice } from "../device.ts";
 import { ceilDiv, Gpu, type Kernel, Program, readBuffers, Uniforms } from "../gpu.ts";
 import { lossKernel } from "../kernels/loss.ts";

@@ -1,6 +1,6 @@
 /**
  * The matrix product, WGSL: C (M, N) = [C +] [bias] + op(A) (M, K) · op(B) (K, N), with any strides, so one kernel
- * serves every product of a layer (CPU reference: `gemmReference` in lib/backend/cpu/gemm.ts):
+ * serves every product of a layer (CPU reference: `gemmReference` in lib/nn/gemm.ts):
  *
  *   input projections   gates (T·B, G·H) = b_ih + b_hh + x (T·B, I) · W_ihᵀ      B(k, n) = W_ih[n·I + k]
  *   weight gradients    dW_hh (G·H, H) += dGᵀ (G·H, T·B) · h (T·B, H)            A(m, k) = dG[k·G·H + m]

@@ -18,10 +18,10 @@
  * @module
  */
 
+import type { OptimizerKind } from "../../../optim/spec.ts";
 import type { KernelSpec } from "../gpu.ts";
 
-/** The optimizer rules the GPU implements. */
-export type OptimizerKind = "sgd" | "rmsprop" | "adam";
+export type { OptimizerKind };
 
 const HEADER = /* wgsl */ `
 struct Opt {

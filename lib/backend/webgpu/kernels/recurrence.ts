@@ -26,7 +26,7 @@
  * @module
  */
 
-import type { CellType } from "../../kernels.ts";
+import type { CellType } from "../../../nn/kernels.ts";
 import type { KernelSpec } from "../gpu.ts";
 import { NRM2 } from "./reduce.ts";
 

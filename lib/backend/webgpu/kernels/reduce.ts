@@ -1,5 +1,5 @@
 /**
- * Reductions, WGSL: column sums (bias gradients; CPU reference `addColumnSums` of lib/backend/cpu/js_kernels.ts),
+ * Reductions, WGSL: column sums (bias gradients; CPU reference `addColumnSums` of lib/nn/js_kernels.ts),
  * the global gradient norm with the clipping factor (CPU reference: `gradNorm` / `clipGradNorm`, lib/optim/clip.ts),
  * and the transpose that keeps W_hhᵀ for the forward product (`transpose` of the CPU kernels).
  *

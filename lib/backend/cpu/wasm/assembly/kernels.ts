@@ -1,6 +1,6 @@
 // WebAssembly SIMD kernels (AssemblyScript), float32: the fast CPU path of lstm-lab.
 //
-// Each function implements the contract of the reference kernel of the same name in `lib/backend/kernels.ts` /
+// Each function implements the contract of the reference kernel of the same name in `lib/nn/kernels.ts` /
 // `lib/backend/cpu/js_kernels.ts` (checked by `wasm_kernels_test.ts`). Arguments are byte addresses into the
 // module's (shared) linear memory plus element counts and strides. Build: `deno task build:wasm`.
 //
@@ -14,8 +14,6 @@
 // ---------------------------------------------------------------------------------------------------------------
 // GEMM: C (M, N) = [C +] op(A) (M, K) · B (K, N); A(m, k) at a + 4 (m·ars + k·acs), B(k, n) at b + 4 (k·ldb + n),
 // C(m, n) at c + 4 (m·ldc + n). Register tile 4 × 16 (16 accumulators), then 4 × 4, 1 × 16, 1 × 4 and scalar tails.
-
-// @ts-ignore: decorator
 
 function tile4x16(
   c: usize,
@@ -94,8 +92,6 @@ function tile4x16(
   v128.store(r3, c33, 48);
 }
 
-// @ts-ignore: decorator
-
 function tile4x4(
   c: usize,
   pa: usize,
@@ -130,8 +126,6 @@ function tile4x4(
   v128.store(r3, c3);
 }
 
-// @ts-ignore: decorator
-
 function tile1x16(c: usize, pa: usize, pb: usize, K: i32, ks: usize, bs: usize, acc: bool): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
   if (acc) {
@@ -155,8 +149,6 @@ function tile1x16(c: usize, pa: usize, pb: usize, K: i32, ks: usize, bs: usize, 
   v128.store(c, c3, 48);
 }
 
-// @ts-ignore: decorator
-
 function tile1x4(c: usize, pa: usize, pb: usize, K: i32, ks: usize, bs: usize, acc: bool): void {
   let c0 = acc ? v128.load(c) : f32x4.splat(0);
   for (let k = 0; k < K; k++) {
@@ -166,8 +158,6 @@ function tile1x4(c: usize, pa: usize, pb: usize, K: i32, ks: usize, bs: usize, a
   }
   v128.store(c, c0);
 }
-
-// @ts-ignore: decorator
 
 function tile1x1(c: usize, pa: usize, pb: usize, K: i32, ks: usize, bs: usize, acc: bool): void {
   let s: f32 = acc ? load<f32>(c) : 0;
@@ -220,8 +210,6 @@ export function gemm(
 }
 
 const KC = 256;
-
-// @ts-ignore: decorator
 
 function gemmPanel(
   m0: i32,
@@ -305,8 +293,6 @@ export function transpose(rows: i32, cols: i32, a: usize, out: usize): void {
 // polynomial of Cephes' expf (max relative error ~2e-7), scaled by 2^n built in the exponent bits.
 // tanh: Cephes' tanhf odd polynomial for |x| < 0.625, 1 - 2/(e^{2|x|} + 1) beyond, sign restored.
 
-// @ts-ignore: decorator
-
 function vexp(x: v128): v128 {
   // Clamp with pmin/pmax (single x86 instructions; NaN handling is irrelevant: inputs are finite or the run diverges).
   x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
@@ -327,15 +313,12 @@ function vexp(x: v128): v128 {
   return f32x4.mul(p, scale);
 }
 
-// @ts-ignore: decorator
-
 function vsigmoid(x: v128): v128 {
   return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), vexp(f32x4.neg(x))));
 }
 
 // tanh as a rational function x·P(x²)/Q(x²) on |x| ≤ 7.9053 (beyond, tanh rounds to ±1 in float32): one division,
 // no exp, and relative accuracy near 0 (it is odd in x). Coefficients of Eigen's float tanh.
-// @ts-ignore: decorator
 
 function vtanh(x: v128): v128 {
   x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-7.90531110763549805)), f32x4.splat(7.90531110763549805));
@@ -356,19 +339,14 @@ function vtanh(x: v128): v128 {
 }
 
 // Scalar forms for the tails: the same lanes' arithmetic, so an element's value does not depend on its position.
-// @ts-ignore: decorator
 
 function sexp(x: f32): f32 {
   return f32x4.extract_lane(vexp(f32x4.splat(x)), 0);
 }
 
-// @ts-ignore: decorator
-
 function ssigmoid(x: f32): f32 {
   return f32x4.extract_lane(vsigmoid(f32x4.splat(x)), 0);
 }
-
-// @ts-ignore: decorator
 
 function stanh(x: f32): f32 {
   return f32x4.extract_lane(vtanh(f32x4.splat(x)), 0);

@@ -9,7 +9,7 @@
  * The time loops are kernels, not layer code, so that a backend can run a whole loop natively (and split the batch
  * rows across threads) instead of being called once per step.
  *
- * A backend implements this interface. The reference implementation (`cpu/js_kernels.ts` with `nn/recurrence.ts`,
+ * A backend implements this interface. The reference implementation (`js_kernels.ts` with `recurrence.ts`, both here,
  * plain TypeScript, float32 or float64) is the readable specification; faster ones (WebAssembly SIMD) are validated
  * against it.
  *
@@ -19,21 +19,22 @@
  * @module
  */
 
-/** Element type of every buffer a model uses. */
-export type DType = "float32" | "float64";
+import type { Arr, DType } from "../arr.ts";
 
-/** A flat buffer of one of the two element types. */
-export type Arr = Float32Array | Float64Array;
+export type { Arr, DType };
 
-/** Which recurrent cell a layer uses: the LSTM of the seed document, or the vanilla tanh RNN. */
-export type CellType = "lstm" | "rnn";
+/**
+ * Which recurrent cell a layer uses: the LSTM of the seed document, the vanilla tanh RNN, or another cell registered in
+ * `cells.ts` (a kernel set implements the cells it names and throws for the others).
+ */
+export type CellType = "lstm" | "rnn" | (string & Record<never, never>);
 
 /**
  * The kernel set of one backend. Every method works on arrays from this backend's `alloc`.
  *
  * @example
  * ```ts
- * import { jsKernels } from "./cpu/js_kernels.ts";
+ * import { jsKernels } from "./js_kernels.ts";
  * const k = jsKernels("float64");
  * const a = k.alloc(2 * 3), b = k.alloc(3 * 2), c = k.alloc(2 * 2);
  * a.set([1, 2, 3, 4, 5, 6]);

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Arr } from "../kernels.ts";
+import type { Arr } from "../arr.ts";
 
 /**
  * C (M, N) = [C +] op(A) (M, K) · B (K, N); see `Kernels.gemm` for the layout.

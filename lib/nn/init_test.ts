@@ -1,14 +1,14 @@
 // Initialisation schemes: bounds and distributions, orthogonality, exact spectral radius, identity, forget bias,
 // determinism, and errors naming the field.
+import { cpuModel } from "../backend/cpu/model.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Model } from "./nn/model.ts";
-import { spectralNorm, spectralRadius } from "./linalg.ts";
+import { spectralNorm, spectralRadius } from "../linalg.ts";
 import type { InitConfig } from "./init.ts";
 
 const H = 16;
 function model(cell: "lstm" | "rnn", init: InitConfig, seed = 0) {
-  return new Model({ cell, inputSize: 3, hiddenSize: H, outputSize: 2, dtype: "float64", init, seed });
+  return cpuModel({ cell, inputSize: 3, hiddenSize: H, outputSize: 2, dtype: "float64", init, seed });
 }
 const maxAbs = (a: ArrayLike<number>) => Math.max(...Array.from(a, Math.abs));
 const block = (w: ArrayLike<number>, g: number) => Float64Array.from(w).subarray(g * H * H, (g + 1) * H * H);

@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { DType, Kernels } from "../kernels.ts";
-import { recurrentBackward, recurrentForward } from "../../nn/recurrence.ts";
+import type { DType, Kernels } from "./kernels.ts";
+import { recurrentBackward, recurrentForward } from "./recurrence.ts";
 import { gemmReference } from "./gemm.ts";
 
 /**

@@ -24,8 +24,8 @@
  * @module
  */
 
-import { orthogonal, scaleToSpectralRadius } from "./linalg.ts";
-import type { Rng } from "./rng.ts";
+import { orthogonal, scaleToSpectralRadius } from "../linalg.ts";
+import type { Rng } from "../rng.ts";
 
 /** How recurrent weights W_hh are initialised. */
 export type RecurrentInit =
@@ -78,7 +78,7 @@ export interface ParamSlot {
  * @example
  * ```ts
  * import { initParameter } from "./init.ts";
- * import { Rng } from "./rng.ts";
+ * import { Rng } from "../rng.ts";
  * const w = new Float64Array(4 * 3 * 3);
  * initParameter({ role: "weight_hh", shape: [12, 3], value: w }, 4, 3, { recurrentWeights: "orthogonal" }, new Rng(0));
  * ```
