@@ -46,6 +46,13 @@ const intIn = (min: number, max: number, what: string) =>
 const posInt = (max: number = LIMITS.steps, what = `a positive integer ≤ ${fmt(max)}`) => intIn(1, max, what);
 const nonNegInt = (max: number = LIMITS.steps) => intIn(0, max, `an integer in [0, ${fmt(max)}]`);
 
+/** A record (string keys) that is not a list. */
+const record = <S extends v.GenericSchema>(value: S, what = "an object") =>
+  v.pipe(
+    v.custom<Record<string, unknown>>((x) => x !== null && typeof x === "object" && !Array.isArray(x), what),
+    v.record(v.string(), value, what),
+  );
+
 /** A bound as written in messages: 65536, 1e10. */
 function fmt(n: number): string {
   return n >= 1e9 && Number.isInteger(Math.log10(n)) ? `1e${Math.log10(n)}` : String(n);
@@ -165,7 +172,7 @@ const ExperimentName = v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]*$/, "lower
 /** A task from the registry (lib/tasks/registry.ts) and its parameters; the task checks them. */
 export const TaskRef = v.strictObject({
   name: v.string(),
-  params: v.optional(v.record(v.string(), v.union([v.number(), v.string(), v.boolean()])), {}),
+  params: v.optional(record(v.union([v.number(), v.string(), v.boolean()])), {}),
 });
 
 /** The fully resolved configuration of one sweep cell: everything its result depends on (it is hashed). */
@@ -183,13 +190,13 @@ export const CellConfig = v.strictObject({
 });
 
 /** A published number to put beside ours in the reproduction tables (free-form, from the reference). */
-export const PublishedRow = v.record(v.string(), v.union([v.number(), v.string(), v.null()]));
+export const PublishedRow = record(v.union([v.number(), v.string(), v.null()]));
 
 /** The sweep: axes (dotted paths into the cell config, or aliases), named variants, and axes to pair. */
 export const SweepSpec = v.strictObject({
-  axes: v.optional(v.record(v.string(), v.pipe(v.array(v.unknown()), v.minLength(1, "a non-empty list"))), {}),
+  axes: v.optional(record(v.pipe(v.array(v.unknown(), "a non-empty list"), v.minLength(1, "a non-empty list"))), {}),
   variants: v.optional(
-    v.pipe(v.record(v.string(), v.record(v.string(), v.unknown())), v.minEntries(1, "at least one variant")),
+    v.pipe(record(record(v.unknown())), v.minEntries(1, "at least one variant")),
   ),
   pair: v.optional(v.array(v.pipe(v.array(v.string()), v.minLength(2, "at least two axes")))),
 });
@@ -208,7 +215,7 @@ export const ExperimentSpec = v.strictObject({
   seed: v.optional(nonNegInt(LIMITS.seed), 0),
   sweep: v.optional(SweepSpec, {}),
   /** Overrides for `--quick` (deep-merged; arrays replace): must finish in under a minute on 2 cores. */
-  quick: v.optional(v.record(v.string(), v.unknown())),
+  quick: v.optional(record(v.unknown())),
 });
 
 /** An experiment as written in a file (defaults optional). */
@@ -256,7 +263,16 @@ export function check<S extends v.GenericSchema>(
   }
   const r = v.safeParse(schema, input);
   if (r.success) return r.output;
-  throw new ExperimentError(source, r.issues.map((i) => describeIssue(schema, i, prefix, where)));
+  // One problem per field (a value can break several rules of one field: NaN is neither finite nor > 0).
+  const problems = r.issues.map((i) => describeIssue(schema, i, prefix, where));
+  const seen = new Set<string>();
+  throw new ExperimentError(
+    source,
+    problems.filter((p) => {
+      const field = p.slice(0, p.lastIndexOf(": got ") >= 0 ? p.lastIndexOf(": got ") : p.length);
+      return !seen.has(field) && seen.add(field) !== undefined;
+    }),
+  );
 }
 
 /** A key of a field path: an object key or a list index. */
@@ -293,6 +309,12 @@ function describeIssue(
     return `${path}: unknown key, expected one of ${allowed.join(", ")}`;
   }
   const here = schemaAt(root, items, undefined);
+  // An object where a union allows one (`recurrentWeights: { spectralRadius, base }`): its own problems.
+  const objectOption = (unwrap(here)?.options as AnySchema[] | undefined)?.find((o) => o.type === "strict_object");
+  if (issue.type === "union" && objectOption !== undefined && isObject(issue.input)) {
+    const sub = v.safeParse(objectOption, issue.input);
+    if (!sub.success) return describeIssue(objectOption, sub.issues[0], prefix, (k) => where([...keys, ...k]));
+  }
   if (issue.kind === "schema" && issue.input === undefined && keys.length > 0 && issue.expected?.startsWith('"')) {
     return `${path}: missing, expected ${here === undefined ? "a value" : describeSchema(here)}`;
   }
@@ -303,6 +325,10 @@ function describeIssue(
   const expected = issue.expected ?? "";
   const message = issue.message.startsWith("Invalid") ? `expected ${expected}` : `expected ${issue.message}`;
   return `${path}: got ${got}, ${message}`;
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === "object" && !Array.isArray(x);
 }
 
 /** The schema at a field path (variants resolved by the input's discriminator), or undefined. */
@@ -341,6 +367,10 @@ function pick(s: AnySchema | undefined, input: unknown): AnySchema | undefined {
 }
 
 function child(s: AnySchema, key: unknown): AnySchema | undefined {
+  if (s.type === "custom" && Array.isArray(s.pipe)) {
+    const inner = (s.pipe as AnySchema[]).find((x) => x.kind === "schema" && x.type !== "custom");
+    return inner === undefined ? undefined : child(inner, key);
+  }
   if (s.type === "strict_object" || s.type === "object") {
     return (s.entries as Record<string, AnySchema>)[key as string];
   }

@@ -146,7 +146,7 @@ export function expandSweep(experiment: unknown, opts: ExpandOptions = {}): Swee
   for (const [g, pair] of (sweep.pair ?? []).entries()) {
     for (const n of pair) if (!(n in sweep.axes)) problems.push(`sweep.pair.${g}: "${n}" is not an axis`);
     const lengths = pair.map((n) => sweep.axes[n]?.length);
-    if (new Set(lengths).size > 1) {
+    if (lengths.every((n) => n !== undefined) && new Set(lengths).size > 1) {
       problems.push(
         `sweep.pair.${g}: paired axes need equal lengths, got ${pair.map((n, i) => `${n}: ${lengths[i]}`).join(", ")}`,
       );
@@ -215,7 +215,7 @@ export function expandSweep(experiment: unknown, opts: ExpandOptions = {}): Swee
       try {
         task = createTask(config.task.name, config.task.params);
       } catch (e) {
-        throw new ExperimentError(source, [`cell "${label}": task: ${(e as Error).message}`]);
+        throw new ExperimentError(source, [`cell "${label}": ${taskProblem((e as Error).message, where)}`]);
       }
       const tooBig = sizeProblem(config, task);
       if (tooBig !== null) throw new ExperimentError(source, [`cell "${label}": ${tooBig}`]);
@@ -230,7 +230,21 @@ export function expandSweep(experiment: unknown, opts: ExpandOptions = {}): Swee
     }
     seen.set(c.hash, c.label);
   }
+  if (!opts.quick && experiment.quick !== undefined) {
+    expandSweep(experiment, { ...opts, quick: true }); // a broken quick profile is an error in any run
+  }
   return cells;
+}
+
+/** A task's parameter error (lib/tasks) in the form of the schema's: path, value, what is allowed. */
+function taskProblem(message: string, where: (keys: PathKey[]) => string): string {
+  let m = /^([\w-]+): (\w+) = (.*), expected (.*)$/s.exec(message);
+  if (m !== null) return `${where(["task", "params", m[2]])}: got ${m[3]}, expected ${m[4]} (task "${m[1]}")`;
+  m = /^([\w-]+): unknown parameter "(\w+)"; allowed: (.*)$/s.exec(message);
+  if (m !== null) return `${where(["task", "params", m[2]])}: unknown key, expected one of ${m[3]} (task "${m[1]}")`;
+  m = /^unknown task (".*"); registered: (.*)$/s.exec(message);
+  if (m !== null) return `${where(["task", "name"])}: got ${m[1]}, expected one of ${m[2]}`;
+  return `task: ${message}`;
 }
 
 /**
