@@ -55,7 +55,8 @@ const record = <S extends v.GenericSchema>(value: S, what = "an object") =>
 
 /** A bound as written in messages: 65536, 1e10. */
 function fmt(n: number): string {
-  return n >= 1e9 && Number.isInteger(Math.log10(n)) ? `1e${Math.log10(n)}` : String(n);
+  const m = /^1e\+(\d+)$/.exec(n.toExponential());
+  return n >= 1e9 && m !== null ? `1e${m[1]}` : String(n);
 }
 const positive = (what = "a number > 0") => v.pipe(v.number(), v.finite(what), v.gtValue(0, what));
 const unit = v.pipe(v.number(), v.minValue(0, "a number in [0, 1)"), v.ltValue(1, "a number in [0, 1)"));

@@ -26,6 +26,8 @@ import {
 import { createTask } from "../tasks/registry.ts";
 import type { Task } from "../tasks/task.ts";
 
+const GIB = 1024 * 1024 * 1024;
+
 /** Cells a sweep may expand to unless `maxCells` (`--max-cells`) says more: each cell is a result file and a row. */
 export const MAX_CELLS = 10_000;
 
@@ -33,7 +35,7 @@ export const MAX_CELLS = 10_000;
  * Memory a cell may need (estimated by `cellBytes`): the WebAssembly kernels address 4 GiB at most (wasm32), and
  * one cell runs per core beside the others.
  */
-export const MAX_CELL_BYTES = 4 * 2 ** 30;
+export const MAX_CELL_BYTES = 4 * GIB;
 
 /** The longest sequence a task may generate (steps). */
 export const MAX_SEQUENCE_LENGTH = 1_000_000;
@@ -282,7 +284,7 @@ function sizeProblem(config: Cell, task: Task): string | null {
   );
   const bytes = cellBytes(config.model, task.inputSize, task.outputSize, task.maxLength, B);
   if (bytes <= MAX_CELL_BYTES) return null;
-  const gib = (n: number) => `${(n / 2 ** 30).toPrecision(3)} GiB`;
+  const gib = (n: number) => `${(n / GIB).toPrecision(3)} GiB`;
   return `needs about ${gib(bytes)} (hiddenSize ${config.model.hiddenSize}, numLayers ${config.model.numLayers}, ` +
     `T ${task.maxLength}, batch ${B}, ${config.model.dtype}), expected at most ${gib(MAX_CELL_BYTES)} per cell (the ` +
     `WebAssembly kernels' 32-bit address space); reduce the sequence length, the batch size or the hidden size`;
