@@ -132,6 +132,13 @@ describe("output folder", () => {
         assert.equal(readFileSync(join(out, "summary.csv"), "utf8"), "\n");
         assert.equal(JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).cells.length, 2);
       }
+      // A run whose every cell failed merges what there is (nothing) into a folder that may not exist yet.
+      const fresh = join(dir, "all-failed", "no-cells");
+      const cells = expandSweep(exp).map((c) => ({ hash: c.hash, label: c.label }));
+      assert.deepEqual(mergeResults(fresh, { experiment: "no-cells", profile: "full", cells }), {
+        rows: 0,
+        complete: false,
+      });
       // The README's Slurm recipe with an array wider than the sweep: the CLI exits 0.
       const file = join(dir, "no-cells.json");
       writeFileSync(file, JSON.stringify(exp));
