@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url";
 
 import { main } from "./cli.ts";
 import { isStale, STALE_MS } from "./claim.ts";
-import { cellProblem, type CellResult, readCells, summaryRow } from "./results.ts";
+import { cellProblem, type CellResult, mergeResults, readCells, summaryRow } from "./results.ts";
 import { OutDirError, runExperiment } from "./runner.ts";
 import { expandSweep } from "./sweep.ts";
 
