@@ -8,15 +8,16 @@
  * @module
  */
 
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { basename, dirname, extname, join, relative, resolve } from "node:path";
+import { readdirSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import process from "node:process";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type BackendName, resolveBackend } from "../backend/select.ts";
-import { runExperiment } from "./runner.ts";
+import { loadExperimentFile } from "./load.ts";
+import { OutDirError, runExperiment } from "./runner.ts";
 import { ExperimentError } from "./schema.ts";
-import { expandSweep } from "./sweep.ts";
+import { expandSweep, MAX_CELLS } from "./sweep.ts";
 import type { ProgressMode } from "./progress.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -40,19 +41,12 @@ Options:
   --backend NAME    cpu (default), webgpu (Deno only: Bun has no WebGPU; cells run on worker threads, one by
                     default, since they share the one GPU — --workers N to run more), or auto (webgpu where an
                     adapter exists, cpu otherwise; results record the backend that ran)
+  --max-cells N     refuse sweeps of more than N cells (default ${MAX_CELLS})
   --json            progress as JSON lines on stderr
   --list            print the cells (hash, label) and exit
   -h, --help        this text`;
 
-/** Loads an experiment file: the default export of a TS/JS module, or a JSON document. */
-export async function loadExperimentFile(path: string): Promise<unknown> {
-  const abs = resolve(path);
-  if (!existsSync(abs)) throw new Error(`${path}: no such experiment file`);
-  if (extname(abs) === ".json") return JSON.parse(readFileSync(abs, "utf8"));
-  const mod = await import(pathToFileURL(abs).href);
-  if (mod.default === undefined) throw new Error(`${path}: an experiment module must have a default export`);
-  return mod.default;
-}
+export { loadExperimentFile };
 
 /** The default output folder of an experiment run (see the module comment). */
 export function defaultOutDir(file: string, name: string, quick: boolean): string {
@@ -77,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
         "merge-only": { type: "boolean" },
         out: { type: "string" },
         backend: { type: "string" },
+        "max-cells": { type: "string" },
         json: { type: "boolean" },
         list: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -106,6 +101,11 @@ export async function main(argv: string[]): Promise<number> {
   const workers = o.workers === undefined ? undefined : Number(o.workers);
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) {
     console.error(`--workers ${o.workers}: expected a positive integer`);
+    return 2;
+  }
+  const maxCells = o["max-cells"] === undefined ? undefined : Number(o["max-cells"]);
+  if (maxCells !== undefined && !(Number.isInteger(maxCells) && maxCells >= 1)) {
+    console.error(`--max-cells ${o["max-cells"]}: expected a positive integer`);
     return 2;
   }
   let shard: [number, number] | undefined;
@@ -140,9 +140,10 @@ export async function main(argv: string[]): Promise<number> {
   for (const file of files) {
     try {
       const experiment = await loadExperimentFile(file);
-      const name = (experiment as { name?: string }).name ?? basename(file, extname(file));
+      const cells = expandSweep(experiment, { quick, backend, source: file, maxCells }); // validates, before any work
+      const name = cells[0].config.experiment;
       if (o.list) {
-        for (const c of expandSweep(experiment, { quick, backend, source: file })) {
+        for (const c of cells) {
           if (filter === undefined || filter.test(c.label)) console.log(`${c.hash}  ${c.label}`);
         }
         continue;
@@ -158,6 +159,7 @@ export async function main(argv: string[]): Promise<number> {
         backend,
         source: file,
         progress,
+        maxCells,
       });
       const where = relative(process.cwd(), s.outDir) || ".";
       console.log(
@@ -173,7 +175,7 @@ export async function main(argv: string[]): Promise<number> {
         await printRunAnswer(s.experiment, s.outDir, { json: o.json ?? false, profile: quick ? "quick" : "full" });
       }
     } catch (e) {
-      if (e instanceof ExperimentError) console.error(e.message);
+      if (e instanceof ExperimentError || e instanceof OutDirError) console.error(e.message);
       else console.error(`${file}: ${(e as Error).stack ?? e}`);
       exit = 1;
     }

@@ -10,9 +10,10 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../plot/data.ts";
+import { cellProblem } from "./results.ts";
 import { runCell } from "./run_cell.ts";
 
 /** Cells rerun here, by experiment and label (each under ~3 s). */
@@ -49,4 +50,26 @@ describe("committed results rerun to the same bits", () => {
       }
     });
   }
+});
+
+describe("committed cell files are valid", () => {
+  it("every one parses, has this schema version and the hash of its configuration as its name", () => {
+    // A run over results/<name>/ would move an invalid one aside and compute it again (see results.ts).
+    const root = join(REPO_ROOT, "results");
+    let n = 0;
+    for (const experiment of readdirSync(root)) {
+      let files: string[];
+      try {
+        files = readdirSync(join(root, experiment, "cells")).filter((f) => /^[0-9a-f]{16}\.json$/.test(f));
+      } catch {
+        continue;
+      }
+      for (const f of files) {
+        const problem = cellProblem(readFileSync(join(root, experiment, "cells", f), "utf8"), f.slice(0, 16));
+        assert.equal(problem, null, `results/${experiment}/cells/${f}: ${problem}`);
+        n++;
+      }
+    }
+    assert.ok(n > 0);
+  });
 });

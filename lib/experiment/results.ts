@@ -4,7 +4,11 @@
  * Layout, per experiment, under the output folder (`results/<experiment>/` for full runs):
  *
  *   cells/<hash>.json     one file per finished cell (`CellResult`), written atomically (temp file + rename);
- *                         a cell whose file exists is never recomputed
+ *                         a cell whose file exists and is valid is never recomputed
+ *   cells/<hash>.lock     a cell being computed (`claim.ts`): other runs leave it alone
+ *   rejected/             cell files found invalid (unreadable, truncated, another schema version, a name that is
+ *                         not their configuration's hash), moved aside with a `.reason.txt` beside each; the cell is
+ *                         then computed again
  *   summary.jsonl         one line per cell: its configuration flattened to dotted columns, status and metrics
  *   summary.csv           the same, as CSV
  *   curves.jsonl          training curves, one line per (cell, logged step)
@@ -14,7 +18,7 @@
  *
  * Every cell carries its full configuration and the metadata needed to reproduce it (git commit, runtime and version,
  * backend, machine, date, wall time). Shards of a sweep write side by side into the same `cells/` folder; merging is
- * reading that folder.
+ * reading that folder. The merged tables are written atomically too, so a reader never sees half a table.
  *
  * @module
  */
@@ -25,6 +29,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { type Cell, SCHEMA_VERSION } from "./schema.ts";
+import { cellHash } from "./sweep.ts";
 
 /** A point of a training curve (means over the steps since the previous point). */
 export interface CurvePoint {
@@ -151,8 +156,23 @@ export function cellsDir(outDir: string): string {
 }
 
 /**
- * Writes a cell result atomically: to a temporary file in the same folder, then renamed over the final name, so a
- * killed run leaves either no file or a complete one.
+ * Writes a file atomically: to a temporary file in the same folder, then renamed over the final name, so a reader (or
+ * a killed writer) sees the old content or the new, never part of it.
+ *
+ * @example
+ * ```ts
+ * import { writeFileAtomic } from "./results.ts";
+ * // writeFileAtomic("results/_runs/demo/summary.csv", "a,b\n1,2\n");
+ * ```
+ */
+export function writeFileAtomic(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+/**
+ * Writes a cell result atomically (`writeFileAtomic`), so a killed run leaves either no file or a complete one.
  *
  * @example
  * ```ts
@@ -164,14 +184,95 @@ export function writeCellResult(outDir: string, result: CellResult): string {
   const dir = cellsDir(outDir);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${result.hash}.json`);
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(tmp, JSON.stringify(result) + "\n");
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(result) + "\n");
   return path;
 }
 
+const STATUSES: readonly string[] = ["solved", "not-solved", "trained", "diverged", "measured"];
+
 /**
- * Hashes of the cells already finished in an output folder.
+ * What is wrong with a cell file's content for the name `<hash>.json`, or null if it is a valid cell result: JSON,
+ * this schema and version, the hash of its own configuration equal to its name, and the fields the tables read.
+ *
+ * @example
+ * ```ts
+ * import { cellProblem } from "./results.ts";
+ * cellProblem("", "0123456789abcdef"); // "empty file"
+ * ```
+ */
+export function cellProblem(text: string, hash: string): string | null {
+  if (text.trim() === "") return "empty file";
+  let r: Record<string, unknown>;
+  try {
+    r = JSON.parse(text);
+  } catch (e) {
+    return `not valid JSON (${(e as Error).message.split("\n")[0]}): truncated or overwritten?`;
+  }
+  if (r === null || typeof r !== "object" || Array.isArray(r)) return "not a JSON object";
+  if (r.schema !== "lstm-lab/cell" || r.version !== SCHEMA_VERSION) {
+    return `result schema ${JSON.stringify(r.schema)}@${JSON.stringify(r.version)}, this code reads ` +
+      `"lstm-lab/cell"@${SCHEMA_VERSION}`;
+  }
+  if (r.hash !== hash) return `it records the hash ${JSON.stringify(r.hash)}, not its file name's ${hash}`;
+  const config = r.config as Record<string, unknown> | undefined;
+  if (config === null || typeof config !== "object" || typeof config.variant !== "string") return "no configuration";
+  const own = cellHash(config);
+  if (own !== hash) return `its configuration hashes to ${own}, not to its file name's ${hash}`;
+  const isObj = (x: unknown) => x !== null && typeof x === "object" && !Array.isArray(x);
+  const meta = r.meta as Record<string, unknown>;
+  if (
+    !STATUSES.includes(r.status as string) || typeof r.label !== "string" || !isObj(r.axes) ||
+    typeof r.steps !== "number" || typeof r.sequences !== "number" || !Array.isArray(r.curve) ||
+    !Array.isArray(r.gradientFlow) || !(r.test === null || isObj(r.test)) || !isObj(r.baseline) ||
+    !isObj(meta) || !isObj(meta.machine) || typeof meta.runtime !== "string"
+  ) {
+    return "fields missing or of the wrong type (status, label, axes, steps, sequences, curve, gradientFlow, test, " +
+      "baseline, meta)";
+  }
+  return null;
+}
+
+/**
+ * Reads a cell file; if it is invalid (`cellProblem`) moves it aside to `rejected/` with the reason beside it, says
+ * so on stderr, and returns null (the cell is then unfinished, and computed again). Null also when there is none.
+ */
+function loadCell(outDir: string, hash: string): CellResult | null {
+  const path = join(cellsDir(outDir), `${hash}.json`);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    if ((e as { code?: string }).code === "ENOENT") return null;
+    text = "";
+    return rejectCell(outDir, hash, `unreadable (${(e as Error).message.split("\n")[0]})`);
+  }
+  const problem = cellProblem(text, hash);
+  if (problem !== null) return rejectCell(outDir, hash, problem);
+  return JSON.parse(text) as CellResult;
+}
+
+function rejectCell(outDir: string, hash: string, reason: string): null {
+  const from = join(cellsDir(outDir), `${hash}.json`);
+  const dir = join(outDir, "rejected");
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const to = join(dir, `${hash}.${stamp}.${process.pid}.json`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    renameSync(from, to);
+    writeFileSync(`${to}.reason.txt`, `${from}: ${reason}\n`);
+    console.error(`${from}: invalid cell file (${reason}); moved to ${to}; the cell will be computed again`);
+  } catch (e) {
+    // Another run moved it first (ENOENT), or the folder is read-only: either way the cell counts as unfinished.
+    if ((e as { code?: string }).code !== "ENOENT") {
+      console.error(`${from}: invalid cell file (${reason}); could not move it aside: ${(e as Error).message}`);
+    }
+  }
+  return null;
+}
+
+/**
+ * Hashes of the valid finished cells in an output folder (of those in `wanted`, when given); invalid cell files are
+ * moved aside (see `readCells`).
  *
  * @example
  * ```ts
@@ -179,14 +280,15 @@ export function writeCellResult(outDir: string, result: CellResult): string {
  * const done = finishedCells("results/gradient-flow"); // Set of hashes
  * ```
  */
-export function finishedCells(outDir: string): Set<string> {
-  const dir = cellsDir(outDir);
-  if (!existsSync(dir)) return new Set();
-  return new Set(readdirSync(dir).filter((f) => /^[0-9a-f]{16}\.json$/.test(f)).map((f) => f.slice(0, 16)));
+export function finishedCells(outDir: string, wanted?: Set<string>): Set<string> {
+  return new Set(readCells(outDir, wanted).map((r) => r.hash));
 }
 
 /**
- * Reads every finished cell of an output folder (optionally only those with the given hashes), in hash order.
+ * Reads every valid finished cell of an output folder (optionally only those with the given hashes), in hash order.
+ * A cell file that is not valid (empty, truncated, garbage, another schema version, or named other than its
+ * configuration's hash) is moved to `rejected/` with the reason beside it, reported on stderr, and left out: the merge
+ * goes on, and the next run computes the cell again.
  *
  * @example
  * ```ts
@@ -195,16 +297,14 @@ export function finishedCells(outDir: string): Set<string> {
  * ```
  */
 export function readCells(outDir: string, only?: Set<string>): CellResult[] {
+  const dir = cellsDir(outDir);
+  if (!existsSync(dir)) return [];
+  const hashes = readdirSync(dir).filter((f) => /^[0-9a-f]{16}\.json$/.test(f)).map((f) => f.slice(0, 16)).sort();
   const out: CellResult[] = [];
-  for (const hash of [...finishedCells(outDir)].sort()) {
+  for (const hash of hashes) {
     if (only !== undefined && !only.has(hash)) continue;
-    const r = JSON.parse(readFileSync(join(cellsDir(outDir), `${hash}.json`), "utf8")) as CellResult;
-    if (r.schema !== "lstm-lab/cell" || r.version !== SCHEMA_VERSION) {
-      throw new Error(
-        `${hash}.json: result schema ${r.schema}@${r.version}, this code reads lstm-lab/cell@${SCHEMA_VERSION}`,
-      );
-    }
-    out.push(r);
+    const r = loadCell(outDir, hash);
+    if (r !== null) out.push(r);
   }
   return out;
 }
@@ -224,7 +324,8 @@ export type SummaryRow = Record<string, string | number | boolean | null>;
 export function summaryRow(r: CellResult): SummaryRow {
   const row: SummaryRow = { hash: r.hash, label: r.label, variant: r.config.variant };
   flatten(r.config, "", row);
-  const last = r.curve.at(-1);
+  // A diverged cell has no final loss: its curve ends at the last finite point, which would look healthy.
+  const last = r.status === "diverged" ? undefined : r.curve.at(-1);
   Object.assign(row, {
     status: r.status,
     steps: r.steps,
@@ -274,17 +375,18 @@ export function mergeResults(
   const wanted = new Set(manifest.cells.map((c) => c.hash));
   const results = readCells(outDir, wanted);
   const rows = results.map(summaryRow);
-  writeFileSync(
+  mkdirSync(outDir, { recursive: true });
+  writeFileAtomic(
     join(outDir, "summary.jsonl"),
     rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : ""),
   );
-  writeFileSync(join(outDir, "summary.csv"), toCsv(rows));
+  writeFileAtomic(join(outDir, "summary.csv"), toCsv(rows));
   const curves = results.flatMap(curveRows).map((r) => JSON.stringify(r));
   const flows = results.flatMap(flowLines).map((r) => JSON.stringify(r));
-  writeFileSync(join(outDir, "curves.jsonl"), curves.join("\n") + (curves.length ? "\n" : ""));
-  writeFileSync(join(outDir, "gradient_flow.jsonl"), flows.join("\n") + (flows.length ? "\n" : ""));
+  writeFileAtomic(join(outDir, "curves.jsonl"), curves.join("\n") + (curves.length ? "\n" : ""));
+  writeFileAtomic(join(outDir, "gradient_flow.jsonl"), flows.join("\n") + (flows.length ? "\n" : ""));
   const complete = results.length === wanted.size;
-  writeFileSync(
+  writeFileAtomic(
     join(outDir, "manifest.json"),
     JSON.stringify(
       {

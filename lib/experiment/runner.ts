@@ -4,17 +4,24 @@
  * merges the tables at the end. Killing it (Ctrl-C, kill -9) loses at most the cells in flight; rerunning resumes.
  *
  * `shard: [k, n]` runs every n-th cell from the k-th (deterministic), so a large sweep spreads over a job array
- * (Slurm `--array`, a Kubernetes Indexed Job); shards write side by side into the same `cells/` folder.
+ * (Slurm `--array`, a Kubernetes Indexed Job); shards write side by side into the same `cells/` folder. A cell is
+ * claimed (`claim.ts`) before it is computed, so runs over the same folder at the same time share the work instead of
+ * doubling it. The output folder is checked for writing before any cell runs; invalid cell files found there are
+ * moved aside and their cells computed again (`results.ts`).
  *
  * @module
  */
 
+import { existsSync, mkdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
 import { Worker } from "node:worker_threads";
 import { type BackendChoice, resolveBackend } from "../backend/select.ts";
 import type { FromWorker, ToWorker } from "./cell_worker.ts";
+import { type Claim, claimCell, HEARTBEAT_MS } from "./claim.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
-import { type CellResult, finishedCells, mergeResults, runMeta, writeCellResult } from "./results.ts";
+import { type CellResult, cellsDir, finishedCells, mergeResults, runMeta, writeCellResult } from "./results.ts";
 import { SCHEMA_VERSION } from "./schema.ts";
 import { expandSweep, shardOf, type SweepCell } from "./sweep.ts";
 
@@ -38,6 +45,33 @@ export interface RunOptions {
   source?: string;
   /** Progress on stderr: "tty" (one updating line), "plain" (lines), "json" (JSON lines), "none". */
   progress?: ProgressMode;
+  /** Refuse sweeps of more cells than this (default `MAX_CELLS` of sweep.ts). */
+  maxCells?: number;
+}
+
+/** The output folder cannot be written (checked before any cell runs). */
+export class OutDirError extends Error {
+  constructor(readonly outDir: string, cause: unknown) {
+    const e = cause as { code?: string; message?: string };
+    super(
+      `${outDir}: the output folder is not writable (${e.code ?? String(e.message ?? cause).split("\n")[0]}); ` +
+        `nothing was run: choose another --out`,
+    );
+    this.name = "OutDirError";
+  }
+}
+
+/** Creates the output folder and its cells/ and writes a probe file there, or throws an OutDirError. */
+function checkWritable(outDir: string): void {
+  try {
+    const dir = cellsDir(outDir);
+    mkdirSync(dir, { recursive: true });
+    const probe = join(dir, `.probe.${process.pid}.${Date.now()}`);
+    writeFileSync(probe, "");
+    unlinkSync(probe);
+  } catch (e) {
+    throw new OutDirError(outDir, e);
+  }
 }
 
 /** What a run did. */
@@ -54,6 +88,8 @@ export interface RunSummary {
   ran: number;
   /** Cells that failed with an error (not written; a rerun retries them). */
   failed: { label: string; message: string }[];
+  /** Cells left to another run that held them (claimed, or finished meanwhile). */
+  elsewhere: number;
   /** Whether every cell of the sweep is now finished (then the merged tables are complete). */
   complete: boolean;
 }
@@ -71,18 +107,24 @@ export interface RunSummary {
  */
 export async function runExperiment(experiment: unknown, opts: RunOptions): Promise<RunSummary> {
   const { backend } = await resolveBackend(opts.backend ?? "cpu");
-  const cells = expandSweep(experiment, { quick: opts.quick, backend, source: opts.source });
-  const name = cells[0]?.config.experiment ?? (experiment as { name: string }).name;
+  const cells = expandSweep(experiment, {
+    quick: opts.quick,
+    backend,
+    source: opts.source,
+    maxCells: opts.maxCells,
+  });
+  const name = cells[0].config.experiment;
+  checkWritable(opts.outDir);
   const sharded = opts.shard ? shardOf(cells, opts.shard[0], opts.shard[1]) : cells;
   const selected = opts.filter ? sharded.filter((c) => opts.filter!.test(c.label)) : sharded;
-  const done = finishedCells(opts.outDir);
+  const done = finishedCells(opts.outDir, new Set(selected.map((c) => c.hash)));
   const todo = opts.mergeOnly ? [] : selected.filter((c) => !done.has(c.hash));
   const progress = new Progress(opts.progress ?? "plain", name, selected.length, selected.length - todo.length);
   const failed: RunSummary["failed"] = [];
-  let ran = 0;
+  const counts = { ran: 0, elsewhere: 0 };
   if (todo.length > 0) {
     const workers = Math.max(1, Math.min(opts.workers ?? cpus().length, todo.length));
-    ran = await runCells(todo, workers, opts.outDir, backend, progress, failed);
+    await runCells(todo, workers, opts.outDir, backend, progress, failed, counts);
   }
   const merged = mergeResults(opts.outDir, {
     experiment: name,
@@ -96,8 +138,9 @@ export async function runExperiment(experiment: unknown, opts: RunOptions): Prom
     total: cells.length,
     selected: selected.length,
     skipped: selected.length - todo.length,
-    ran,
+    ran: counts.ran,
     failed,
+    elsewhere: counts.elsewhere,
     complete: merged.complete,
   };
 }
@@ -109,17 +152,42 @@ function runCells(
   backend: string,
   progress: Progress,
   failed: RunSummary["failed"],
-): Promise<number> {
+  counts: { ran: number; elsewhere: number },
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const queue = [...todo];
     const byHash = new Map(todo.map((c) => [c.hash, c]));
-    let ran = 0, active = 0;
+    const claims = new Map<string, Claim>();
+    const heartbeat = setInterval(() => claims.forEach((c) => c.touch()), HEARTBEAT_MS);
+    const releaseAll = () => {
+      clearInterval(heartbeat);
+      claims.forEach((c) => c.release());
+      claims.clear();
+    };
+    let active = 0;
     const workers: Worker[] = [];
+    // The next cell no other run has finished or holds, claimed for this run.
+    const next = (): SweepCell | undefined => {
+      for (let cell = queue.shift(); cell !== undefined; cell = queue.shift()) {
+        const claim = existsSync(join(cellsDir(outDir), `${cell.hash}.json`))
+          ? null
+          : claimCell(cellsDir(outDir), cell.hash);
+        if (claim !== null) {
+          claims.set(cell.hash, claim);
+          return cell;
+        }
+        counts.elsewhere++;
+      }
+      return undefined;
+    };
     const dispatch = (w: Worker) => {
-      const cell = queue.shift();
+      const cell = next();
       if (cell === undefined) {
         w.terminate(); // idle: nothing to clean up
-        if (--active === 0) resolve(ran);
+        if (--active === 0) {
+          releaseAll();
+          resolve();
+        }
         return;
       }
       progress.started(cell.hash, cell.label);
@@ -146,17 +214,26 @@ function runCells(
             meta: runMeta(backend),
             ...msg.outcome,
           };
-          writeCellResult(outDir, result);
-          ran++;
-          progress.finished(msg.hash, result.status);
+          try {
+            writeCellResult(outDir, result);
+            counts.ran++;
+            progress.finished(msg.hash, result.status);
+          } catch (e) {
+            const message = `writing its result failed: ${(e as Error).message}`;
+            failed.push({ label: cell.label, message });
+            progress.failed(msg.hash, message);
+          }
         } else {
           failed.push({ label: cell.label, message: msg.message });
           progress.failed(msg.hash, msg.message);
         }
+        claims.get(msg.hash)?.release();
+        claims.delete(msg.hash);
         dispatch(w);
       });
       w.on("error", (e) => {
         for (const other of workers) other.terminate();
+        releaseAll();
         reject(e);
       });
       dispatch(w);

@@ -12,8 +12,33 @@
  */
 
 import { createHash } from "node:crypto";
-import { type Cell, CellConfig, check, ExperimentError, ExperimentSpec, type ResolvedExperiment } from "./schema.ts";
+import {
+  type Cell,
+  CellConfig,
+  check,
+  ExperimentError,
+  ExperimentSpec,
+  formatPath,
+  type PathKey,
+  type ResolvedExperiment,
+  show,
+} from "./schema.ts";
 import { createTask } from "../tasks/registry.ts";
+import type { Task } from "../tasks/task.ts";
+
+const GIB = 1024 * 1024 * 1024;
+
+/** Cells a sweep may expand to unless `maxCells` (`--max-cells`) says more: each cell is a result file and a row. */
+export const MAX_CELLS = 10_000;
+
+/**
+ * Memory a cell may need (estimated by `cellBytes`): the WebAssembly kernels address 4 GiB at most (wasm32), and
+ * one cell runs per core beside the others.
+ */
+export const MAX_CELL_BYTES = 4 * GIB;
+
+/** The longest sequence a task may generate (steps). */
+export const MAX_SEQUENCE_LENGTH = 1_000_000;
 
 /** Short names for the axes one sweeps most. */
 export const AXIS_ALIASES: Readonly<Record<string, string>> = {
@@ -50,6 +75,8 @@ export interface ExpandOptions {
   backend?: "cpu" | "webgpu";
   /** Where the experiment came from, for error messages. */
   source?: string;
+  /** Refuse sweeps of more cells than this (default `MAX_CELLS`). */
+  maxCells?: number;
 }
 
 /**
@@ -71,15 +98,25 @@ export interface ExpandOptions {
  */
 export function expandSweep(experiment: unknown, opts: ExpandOptions = {}): SweepCell[] {
   const source = opts.source ?? "experiment";
-  let raw = experiment;
+  if (!isPlainObject(experiment)) {
+    throw new ExperimentError(source, [
+      `(top level): got ${show(experiment)}, expected an object (name, description, task, model, ...)`,
+    ]);
+  }
+  let raw: unknown = experiment;
   // The quick profile's settings also override the variants' (a variant's own budget must not defeat --quick):
   // they are merged into the experiment, and again into every cell after its variant.
   let quickCell: Record<string, unknown> = {};
+  let fromQuick = (_keys: PathKey[]) => false;
+  if (experiment.quick !== undefined && !isPlainObject(experiment.quick)) {
+    throw new ExperimentError(source, [`quick: got ${show(experiment.quick)}, expected an object (overrides)`]);
+  }
   if (opts.quick) {
-    const quick = (experiment as { quick?: unknown })?.quick;
+    const quick = experiment.quick;
     if (quick === undefined) {
-      throw new ExperimentError(source, ["quick: missing: every experiment needs a quick profile"]);
+      throw new ExperimentError(source, ["quick: missing, expected an object: every experiment needs a quick profile"]);
     }
+    fromQuick = (keys) => hasPath(quick, keys);
     raw = deepMerge(experiment, quick);
     const { task, model, training, measure, seed } = quick as Record<string, unknown>;
     quickCell = Object.fromEntries(
@@ -87,7 +124,13 @@ export function expandSweep(experiment: unknown, opts: ExpandOptions = {}): Swee
     );
   }
   const { quick: _quick, ...rest } = raw as Record<string, unknown>;
-  const exp = check(ExperimentSpec, rest, source) as ResolvedExperiment;
+  const exp = check(
+    ExperimentSpec,
+    rest,
+    source,
+    "",
+    (keys) => (fromQuick(keys) ? `quick.${formatPath(keys)}` : formatPath(keys)),
+  ) as ResolvedExperiment;
   const sweep = exp.sweep;
   const axisNames = Object.keys(sweep.axes);
   const problems: string[] = [];
@@ -105,7 +148,7 @@ export function expandSweep(experiment: unknown, opts: ExpandOptions = {}): Swee
   for (const [g, pair] of (sweep.pair ?? []).entries()) {
     for (const n of pair) if (!(n in sweep.axes)) problems.push(`sweep.pair.${g}: "${n}" is not an axis`);
     const lengths = pair.map((n) => sweep.axes[n]?.length);
-    if (new Set(lengths).size > 1) {
+    if (lengths.every((n) => n !== undefined) && new Set(lengths).size > 1) {
       problems.push(
         `sweep.pair.${g}: paired axes need equal lengths, got ${pair.map((n, i) => `${n}: ${lengths[i]}`).join(", ")}`,
       );
@@ -131,6 +174,15 @@ export function expandSweep(experiment: unknown, opts: ExpandOptions = {}): Swee
     seed: exp.seed,
     backend: opts.backend ?? "cpu",
   };
+  const count = variants.length * groups.reduce((n, grp) => n * sweep.axes[grp[0]].length, 1);
+  const maxCells = opts.maxCells ?? MAX_CELLS;
+  if (count > maxCells) {
+    const sizes = groups.map((grp) => `${grp.join("+")}: ${sweep.axes[grp[0]].length}`);
+    throw new ExperimentError(source, [
+      `sweep: got ${count} cells (variants: ${variants.length}${sizes.map((x) => `, ${x}`).join("")}), expected at ` +
+      `most ${maxCells} per run; split the sweep into several experiments, or raise the limit with --max-cells`,
+    ]);
+  }
   const cells: SweepCell[] = [];
   const combos = cartesian(
     groups.map((grp) => sweep.axes[grp[0]].map((_, i) => grp.map((n) => [n, sweep.axes[n][i]]))),
@@ -148,12 +200,27 @@ export function expandSweep(experiment: unknown, opts: ExpandOptions = {}): Swee
       const label = [variant, ...Object.entries(axes).map(([k, val]) => `${k}=${JSON.stringify(val)}`)]
         .filter((s) => s !== "")
         .join(" ");
-      const config = check(CellConfig, cfg, source, `cell "${label}"`) as Cell;
+      // Where a cell's field was written: an axis, the variant, the quick profile, or the experiment.
+      const where = (keys: PathKey[]) => {
+        const p = formatPath(keys);
+        const axis = Object.keys(axes).find((n) => {
+          const full = AXIS_ALIASES[n] ?? n;
+          return p === full || p.startsWith(`${full}.`) || p.startsWith(`${full}[`);
+        });
+        if (axis !== undefined) return `sweep.axes.${axis} (${p})`;
+        if (hasPath(quickCell, keys)) return `quick.${p}`;
+        if (hasPath(overrides, keys)) return `sweep.variants.${variant}.${p}`;
+        return p;
+      };
+      const config = check(CellConfig, cfg, source, `cell "${label}"`, where) as Cell;
+      let task: Task;
       try {
-        createTask(config.task.name, config.task.params);
+        task = createTask(config.task.name, config.task.params);
       } catch (e) {
-        throw new ExperimentError(source, [`cell "${label}": task: ${(e as Error).message}`]);
+        throw new ExperimentError(source, [`cell "${label}": ${taskProblem((e as Error).message, where)}`]);
       }
+      const tooBig = sizeProblem(config, task);
+      if (tooBig !== null) throw new ExperimentError(source, [`cell "${label}": ${tooBig}`]);
       cells.push({ index: cells.length, hash: cellHash(config), label, axes, config });
     }
   }
@@ -165,7 +232,62 @@ export function expandSweep(experiment: unknown, opts: ExpandOptions = {}): Swee
     }
     seen.set(c.hash, c.label);
   }
+  if (!opts.quick && experiment.quick !== undefined) {
+    expandSweep(experiment, { ...opts, quick: true }); // a broken quick profile is an error in any run
+  }
   return cells;
+}
+
+/** A task's parameter error (lib/tasks) in the form of the schema's: path, value, what is allowed. */
+function taskProblem(message: string, where: (keys: PathKey[]) => string): string {
+  let m = /^([\w-]+): (\w+) = (.*), expected (.*)$/s.exec(message);
+  if (m !== null) return `${where(["task", "params", m[2]])}: got ${m[3]}, expected ${m[4]} (task "${m[1]}")`;
+  m = /^([\w-]+): unknown parameter "(\w+)"; allowed: (.*)$/s.exec(message);
+  if (m !== null) return `${where(["task", "params", m[2]])}: unknown key, expected one of ${m[3]} (task "${m[1]}")`;
+  m = /^unknown task (".*"); registered: (.*)$/s.exec(message);
+  if (m !== null) return `${where(["task", "name"])}: got ${m[1]}, expected one of ${m[2]}`;
+  return `task: ${message}`;
+}
+
+/**
+ * Bytes a cell needs, estimated: its parameters with their gradients and two optimizer moments, and the activations
+ * kept for backpropagation through time (per layer and step: the gates and the states, for every sequence of the
+ * largest batch it runs: training, gradient flow or a test chunk of at most 256).
+ *
+ * @example
+ * ```ts
+ * import { cellBytes } from "./sweep.ts";
+ * cellBytes({ cell: "lstm", hiddenSize: 8, numLayers: 1, dtype: "float32" }, 2, 1, 100, 32); // ~ 2e5
+ * ```
+ */
+export function cellBytes(
+  model: { cell: "lstm" | "rnn"; hiddenSize: number; numLayers: number; dtype: "float32" | "float64" },
+  inputSize: number,
+  outputSize: number,
+  T: number,
+  B: number,
+): number {
+  const G = model.cell === "lstm" ? 4 : 1, H = model.hiddenSize, L = model.numLayers;
+  const params = L * G * H * (inputSize + H + 2) + (L - 1) * G * H * (H - inputSize) + outputSize * (H + 1);
+  const activations = T * B * (L * (G + 3) * H + inputSize + outputSize);
+  return (4 * params + 2 * activations) * (model.dtype === "float64" ? 8 : 4);
+}
+
+function sizeProblem(config: Cell, task: Task): string | null {
+  if (task.maxLength > MAX_SEQUENCE_LENGTH) {
+    return `task.params: sequences of ${task.maxLength} steps, expected at most ${MAX_SEQUENCE_LENGTH}`;
+  }
+  const B = Math.max(
+    config.training?.batchSize ?? 1,
+    config.measure.gradientFlow?.batchSize ?? 1,
+    Math.min(256, config.measure.testSequences),
+  );
+  const bytes = cellBytes(config.model, task.inputSize, task.outputSize, task.maxLength, B);
+  if (bytes <= MAX_CELL_BYTES) return null;
+  const gib = (n: number) => `${(n / GIB).toPrecision(3)} GiB`;
+  return `needs about ${gib(bytes)} (hiddenSize ${config.model.hiddenSize}, numLayers ${config.model.numLayers}, ` +
+    `T ${task.maxLength}, batch ${B}, ${config.model.dtype}), expected at most ${gib(MAX_CELL_BYTES)} per cell (the ` +
+    `WebAssembly kernels' 32-bit address space); reduce the sequence length, the batch size or the hidden size`;
 }
 
 /**
@@ -229,6 +351,16 @@ export function deepMerge(base: unknown, over: unknown): unknown {
   const out: Record<string, unknown> = structuredClone(base);
   for (const [k, v] of Object.entries(over)) out[k] = k in out ? deepMerge(out[k], v) : structuredClone(v);
   return out;
+}
+
+/** Whether a value is set at a path of an object (every key present and the value not undefined). */
+function hasPath(obj: unknown, keys: PathKey[]): boolean {
+  let at = obj;
+  for (const k of keys) {
+    if (at === null || typeof at !== "object" || !(k in (at as object))) return false;
+    at = (at as Record<PathKey, unknown>)[k];
+  }
+  return keys.length > 0 && at !== undefined;
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {

@@ -301,7 +301,24 @@ export function configFromStateDict(
   inferred.readout = withReadout ? "last" : "none";
   const first = (wih ?? whh ?? tensors.values().next().value)?.dtype;
   if (first !== undefined) inferred.dtype = first === "F64" ? "float64" : "float32";
-  const config: Partial<ModelConfig> = { ...inferred, ...parseModelMetadata(where, metadata) };
+  // The metadata names what the tensors cannot (the readout's placement); where the tensors tell, they must agree:
+  // metadata is a few bytes anyone can write (numLayers: 30000 over one layer's tensors), the tensors are the model.
+  const meta = parseModelMetadata(where, metadata);
+  const told: (keyof ModelConfig)[] = ["cell", "inputSize", "hiddenSize", "numLayers"];
+  if (withReadout) told.push("outputSize");
+  for (const k of told) {
+    if (meta[k] !== undefined && inferred[k] !== undefined && meta[k] !== inferred[k]) {
+      throw new RangeError(
+        `${where}: metadata ${k} = ${JSON.stringify(metadata[k])}, but the tensors say ${
+          JSON.stringify(inferred[k])
+        } (keys ${quoteList(keys)}); the file is inconsistent`,
+      );
+    }
+  }
+  if (meta.numLayers !== undefined && L === 0) {
+    throw new RangeError(`${where}: metadata numLayers = ${metadata.numLayers}, but the tensors hold no layer`);
+  }
+  const config: Partial<ModelConfig> = { ...inferred, ...meta };
   for (const field of ["cell", "inputSize", "hiddenSize"] as const) {
     if (config[field] === undefined) {
       throw new RangeError(

@@ -509,6 +509,23 @@ test("configFromStateDict: metadata wins over inference; unsupported modules are
   assert.equal(configFromStateDict(net, { readout: "every" }).readout, "every");
   assert.throws(() => configFromStateDict(net, { numLayers: "two" }), /metadata numLayers = "two", expected a non/);
   assert.throws(() => configFromStateDict(net, { cell: "gru" }), /metadata cell = "gru", expected "lstm" or "rnn"/);
+  // Metadata that contradicts the tensors (a 2 KB file claiming 30000 layers would stall model construction).
+  assert.throws(
+    () => configFromStateDict(tensors, { numLayers: "30000" }),
+    /metadata numLayers = "30000", but the tensors say 1 \(keys .*\); the file is inconsistent/,
+  );
+  assert.throws(
+    () => configFromStateDict(tensors, { hiddenSize: "4096" }),
+    /metadata hiddenSize = "4096", but the tensors say 4/,
+  );
+  assert.throws(
+    () => configFromStateDict(tensors, { cell: "rnn" }),
+    /metadata cell = "rnn", but the tensors say "lstm"/,
+  );
+  assert.throws(
+    () => configFromStateDict(net, { outputSize: "7" }),
+    /metadata outputSize = "7", but the tensors say 1/,
+  );
   const t = (shape: number[]): NamedTensor => ({
     dtype: "F32",
     shape,

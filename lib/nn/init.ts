@@ -50,7 +50,7 @@ export interface InitConfig {
   inputWeights?: "uniform" | "glorot";
   /** W_hh: see `RecurrentInit` (default "uniform"). */
   recurrentWeights?: RecurrentInit;
-  /** Multiplies "orthogonal" and "identity" recurrent weights (default 1). */
+  /** Multiplies "orthogonal" and "identity" recurrent weights (default 1; ≥ 0). */
   gain?: number;
   /** b_ih, b_hh: "uniform" (default) or "zeros". */
   bias?: "uniform" | "zeros";
@@ -58,6 +58,69 @@ export interface InitConfig {
   forgetBias?: number;
   /** Readout weight and bias: "uniform" (default; nn.Linear's U(±1/√H)) or "glorot" (bias 0). */
   readout?: "uniform" | "glorot";
+}
+
+const INIT_KEYS = ["inputWeights", "recurrentWeights", "gain", "bias", "forgetBias", "readout"] as const;
+
+/**
+ * Checks an initialisation config before any parameter is drawn: known keys only, known schemes, `gain` a finite
+ * number ≥ 0 (a negative gain would flip the recurrent weights' sign; 0 zeroes them), `forgetBias` finite, a
+ * spectral radius finite and ≥ 0. Throws a RangeError naming the field, the value and what is allowed.
+ *
+ * @example
+ * ```ts
+ * import { checkInitConfig } from "./init.ts";
+ * checkInitConfig({ recurrentWeights: "orthogonal", gain: 1.2 }); // fine
+ * // checkInitConfig({ gain: -1 }) throws: init.gain = -1, expected a finite number ≥ 0
+ * ```
+ */
+export function checkInitConfig(cfg: unknown): asserts cfg is InitConfig {
+  if (cfg === null || typeof cfg !== "object" || Array.isArray(cfg)) {
+    throw badScheme("", cfg, "an object (or nothing, for PyTorch's default)");
+  }
+  const c = cfg as Record<string, unknown>;
+  for (const k of Object.keys(c)) {
+    if (!(INIT_KEYS as readonly string[]).includes(k)) {
+      throw new RangeError(`init.${k}: unknown key, expected one of ${INIT_KEYS.join(", ")}`);
+    }
+  }
+  const oneOf = (k: string, allowed: string[]) => {
+    if (c[k] !== undefined && !allowed.includes(c[k] as string)) {
+      throw badScheme(k, c[k], allowed.map((a) => JSON.stringify(a)).join(" or "));
+    }
+  };
+  oneOf("inputWeights", ["uniform", "glorot"]);
+  oneOf("bias", ["uniform", "zeros"]);
+  oneOf("readout", ["uniform", "glorot"]);
+  if (c.gain !== undefined && !(typeof c.gain === "number" && Number.isFinite(c.gain) && c.gain >= 0)) {
+    throw badScheme("gain", c.gain, "a finite number ≥ 0");
+  }
+  if (c.forgetBias !== undefined && !(typeof c.forgetBias === "number" && Number.isFinite(c.forgetBias))) {
+    throw badScheme("forgetBias", c.forgetBias, "a finite number");
+  }
+  const rw = c.recurrentWeights;
+  if (rw === undefined || (typeof rw === "string" && ["uniform", "glorot", "orthogonal", "identity"].includes(rw))) {
+    return;
+  }
+  if (rw === null || typeof rw !== "object" || Array.isArray(rw)) {
+    throw badScheme(
+      "recurrentWeights",
+      rw,
+      `"uniform", "glorot", "orthogonal", "identity" or { spectralRadius: number, base?: "gaussian" | "orthogonal" }`,
+    );
+  }
+  const r = rw as Record<string, unknown>;
+  for (const k of Object.keys(r)) {
+    if (k !== "spectralRadius" && k !== "base") {
+      throw new RangeError(`init.recurrentWeights.${k}: unknown key, expected one of spectralRadius, base`);
+    }
+  }
+  if (!(typeof r.spectralRadius === "number" && Number.isFinite(r.spectralRadius) && r.spectralRadius >= 0)) {
+    throw badScheme("recurrentWeights.spectralRadius", r.spectralRadius, "a finite number ≥ 0");
+  }
+  if (r.base !== undefined && r.base !== "gaussian" && r.base !== "orthogonal") {
+    throw badScheme("recurrentWeights.base", r.base, `"gaussian" or "orthogonal"`);
+  }
 }
 
 /** The parameter groups `initParameter` knows. */
@@ -175,5 +238,6 @@ function initRecurrent(
 }
 
 function badScheme(field: string, value: unknown, allowed: string): RangeError {
-  return new RangeError(`init.${field} = ${JSON.stringify(value)}, expected ${allowed}`);
+  const shown = typeof value === "number" ? String(value) : JSON.stringify(value) ?? String(value);
+  return new RangeError(`init${field === "" ? "" : `.${field}`} = ${shown}, expected ${allowed}`);
 }

@@ -19,7 +19,7 @@
 
 import type { Arr, DType, Kernels } from "./kernels.ts";
 import { jsKernels } from "./js_kernels.ts";
-import { type InitConfig, initParameter, type ParamRole } from "./init.ts";
+import { checkInitConfig, type InitConfig, initParameter, type ParamRole } from "./init.ts";
 import { Rng } from "../rng.ts";
 import { type CellType, gatesPerUnit, type LayerWeights, RecurrentLayer } from "./layer.ts";
 import { Linear, type LinearWeights } from "./linear.ts";
@@ -161,6 +161,7 @@ export class Model {
   #B = 0;
   #forwarded = false;
   #submitted: TrainStepResult[] = [];
+  #disposed = false;
   #scratch = new Map<string, Arr>(); // named buffers in backend memory, grown on demand, reused across calls
 
   /**
@@ -173,7 +174,7 @@ export class Model {
     if (kernels === undefined && cfg.backend !== "js") {
       throw new Error(
         `Model: backend = "${cfg.backend}" needs its kernels; build the model with cpuModel(config) ` +
-          `(lib/backend/cpu/model.ts) or createModel(config) (lib/model.ts), or pass kernels`,
+          `(lib/backend/cpu/model.ts) or createModel(config) (lib/backend/model.ts), or pass kernels`,
       );
     }
     this.kernels = kernels ?? jsKernels(cfg.dtype);
@@ -227,15 +228,30 @@ export class Model {
 
   /** Re-initialises every parameter from `seed` with the config's scheme (and zeroes the gradients). */
   reset(seed: number = this.config.seed): void {
+    this.#live("reset");
     const rng = new Rng(seed);
     const G = gatesPerUnit(this.config.cell);
     for (const p of this.parameters) initParameter(p, G, this.config.hiddenSize, this.config.init, rng);
     this.grads.fill(0);
   }
 
-  /** Releases the kernels' resources (worker threads); the model must not be used afterwards. */
+  /**
+   * Releases the kernels' resources (worker threads, backend memory). Afterwards every method that computes throws
+   * (rather than reading released memory); a second `dispose()` does nothing.
+   */
   dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
     this.kernels.dispose();
+  }
+
+  /** Whether `dispose()` was called. */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  #live(method: string): void {
+    if (this.#disposed) throw new Error(`Model.${method}: the model was disposed; build a new one`);
   }
 
   /** Number of scalar parameters. */
@@ -245,6 +261,7 @@ export class Model {
 
   /** Sets every gradient to zero (backward accumulates). */
   zeroGrad(): void {
+    this.#live("zeroGrad");
     this.grads.fill(0);
   }
 
@@ -281,6 +298,9 @@ export class Model {
    * (B, O) with the readout at the last step, (T, B, O) at every step, (T, B, H) with no readout.
    */
   forward(x: ArrayLike<number>, T: number, B: number, opts: ForwardOptions = {}): Arr {
+    this.#live("forward");
+    checkArray("forward: x", x, "T·B·I numbers, time-major (T, B, I)");
+    opts ??= {};
     checkPositiveInt("forward: T", T);
     checkPositiveInt("forward: B", B);
     const cfg = this.config, I = cfg.inputSize, H = cfg.hiddenSize, L = cfg.numLayers, BH = B * H;
@@ -288,6 +308,7 @@ export class Model {
       throw new RangeError(`forward: x has ${x.length} values, expected T·B·I = ${T}·${B}·${I} = ${T * B * I}`);
     }
     for (const [name, s] of [["h0", opts.h0], ["c0", opts.c0]] as const) {
+      if (s !== undefined) checkArray(`forward: ${name}`, s, "L·B·H numbers");
       if (s !== undefined && s.length !== L * BH) {
         throw new RangeError(`forward: ${name} has ${s.length} values, expected L·B·H = ${L * BH}`);
       }
@@ -315,6 +336,7 @@ export class Model {
 
   /** A buffer shaped like the last outputs, in backend memory: losses write ∂L/∂y here for `backward`. */
   outputGrad(): Arr {
+    this.#live("outputGrad");
     return this.#buf("dy", this.outputRows() * this.outputWidth);
   }
 
@@ -323,6 +345,9 @@ export class Model {
    * final states). Accumulates parameter gradients into `grads`; call `zeroGrad()` first for a fresh gradient.
    */
   backward(dOutput: ArrayLike<number> | null, opts: BackwardOptions = {}): BackwardResult {
+    this.#live("backward");
+    if (dOutput !== null) checkArray("backward: dOutput", dOutput, "numbers shaped like the outputs, or null");
+    opts ??= {};
     if (!this.#forwarded) throw new Error("backward: call forward first (each forward feeds one backward)");
     const cfg = this.config, T = this.#T, B = this.#B, H = cfg.hiddenSize, L = cfg.numLayers, I = cfg.inputSize;
     const BH = B * H, truncate = opts.truncate ?? 0;
@@ -389,6 +414,7 @@ export class Model {
    * Call between forward and backward (backward overwrites the activations with their gradients).
    */
   gateStats(l = this.config.numLayers - 1): GateStats {
+    this.#live("gateStats");
     if (this.config.cell !== "lstm") throw new RangeError(`gateStats: cell is "${this.config.cell}", not "lstm"`);
     if (!this.#forwarded) throw new Error("gateStats: needs the activations of a forward pass not yet backpropagated");
     const layer = this.layers[l], T = this.#T, B = this.#B, H = this.config.hiddenSize;
@@ -492,6 +518,7 @@ export class Model {
 
   /** Final hidden states h_n (L, B, H) of the last forward pass, copied. */
   finalHidden(): Float64Array {
+    this.#live("finalHidden");
     const BH = this.#B * this.config.hiddenSize, out = new Float64Array(this.config.numLayers * BH);
     this.layers.forEach((layer, l) => out.set(layer.finalH(), l * BH));
     return out;
@@ -499,6 +526,7 @@ export class Model {
 
   /** Final cell states c_n (L, B, H) of the last forward pass, copied (LSTM). */
   finalCell(): Float64Array {
+    this.#live("finalCell");
     const BH = this.#B * this.config.hiddenSize, out = new Float64Array(this.config.numLayers * BH);
     this.layers.forEach((layer, l) => out.set(layer.finalC() ?? [], l * BH));
     return out;
@@ -511,6 +539,13 @@ export class Model {
       throw new RangeError(`parameter: no parameter "${name}"; have ${this.parameters.map((q) => q.name).join(", ")}`);
     }
     return p;
+  }
+}
+
+function checkArray(field: string, x: unknown, what: string): void {
+  if (x === null || typeof x !== "object" || typeof (x as { length?: unknown }).length !== "number") {
+    const got = x === null ? "null" : Array.isArray(x) ? "an array" : typeof x;
+    throw new TypeError(`${field} is ${got}, expected ${what} (a Float32Array, Float64Array or number[])`);
   }
 }
 
@@ -545,6 +580,7 @@ function validateConfig(c: ModelConfig): Model["config"] {
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
     throw new RangeError(`Model: threads = ${threads}, expected an integer in [1, 64]`);
   }
+  if (c.init !== undefined) checkInitConfig(c.init);
   const seed = c.seed ?? 0;
   if (!(Number.isSafeInteger(seed) && seed >= 0)) {
     throw new RangeError(`Model: seed = ${seed}, expected a non-negative integer`);

@@ -197,3 +197,56 @@ describe("state", () => {
     assert.ok((res.dh0[1] as Arr).some((v) => v !== 0));
   });
 });
+
+describe("misuse gets a clear error", () => {
+  const cfg: ModelConfig = { cell: "lstm", inputSize: 2, hiddenSize: 3, outputSize: 1, seed: 1 };
+  it("a disposed model refuses to compute (no reads of released memory); dispose twice is harmless", () => {
+    const m = cpuModel(cfg);
+    const x = new Float32Array(4 * 2 * 2).fill(0.5);
+    m.forward(x, 4, 2);
+    m.dispose();
+    m.dispose();
+    assert.equal(m.disposed, true);
+    assert.throws(() => m.forward(x, 4, 2), /^Error: Model\.forward: the model was disposed; build a new one$/);
+    assert.throws(() => m.backward(null), /Model\.backward: the model was disposed/);
+    assert.throws(() => m.reset(), /Model\.reset: the model was disposed/);
+    assert.throws(() => m.zeroGrad(), /Model\.zeroGrad: the model was disposed/);
+    assert.throws(() => m.finalHidden(), /Model\.finalHidden: the model was disposed/);
+  });
+  it("forward(null) and other non-arrays: a TypeError naming the argument and what is expected", () => {
+    const m = cpuModel(cfg);
+    try {
+      for (const bad of [null, undefined, 3, "abc", { a: 1 }]) {
+        assert.throws(
+          () => m.forward(bad as unknown as number[], 4, 2),
+          (e: Error) => e instanceof TypeError && /^forward: x is \w+, expected T·B·I numbers/.test(e.message),
+          String(bad),
+        );
+      }
+      assert.throws(
+        () => m.forward(new Float32Array(16), 4, 2, { h0: null as unknown as number[] }),
+        /^TypeError: forward: h0 is null, expected L·B·H numbers/,
+      );
+      m.forward(new Float32Array(16), 4, 2, null as unknown as undefined); // null options: the defaults
+      assert.throws(() => m.backward(5 as unknown as null), /^TypeError: backward: dOutput is number/);
+    } finally {
+      m.dispose();
+    }
+  });
+  it("init: a negative or non-finite gain, unknown keys and unknown schemes are refused before any weight is drawn", () => {
+    const bad: [unknown, RegExp][] = [
+      [{ gain: -1 }, /^RangeError: init\.gain = -1, expected a finite number ≥ 0$/],
+      [{ gain: NaN }, /init\.gain = NaN, expected a finite number ≥ 0/],
+      [{ forget: 1 }, /^RangeError: init\.forget: unknown key, expected one of inputWeights, recurrentWeights, gain/],
+      [{ forgetBias: Infinity }, /init\.forgetBias = Infinity, expected a finite number/],
+      [{ bias: "ones" }, /init\.bias = "ones", expected "uniform" or "zeros"/],
+      [{ recurrentWeights: { spectralRadius: 1, kind: 2 } }, /init\.recurrentWeights\.kind: unknown key/],
+      [{ recurrentWeights: { spectralRadius: -1 } }, /init\.recurrentWeights\.spectralRadius = -1, expected/],
+      [null, /^RangeError: init = null, expected an object/],
+    ];
+    for (const [init, re] of bad) {
+      assert.throws(() => cpuModel({ ...cfg, init: init as ModelConfig["init"] }), re, JSON.stringify(init));
+    }
+    cpuModel({ ...cfg, init: { recurrentWeights: "orthogonal", gain: 0.5, forgetBias: 1 } }).dispose();
+  });
+});
