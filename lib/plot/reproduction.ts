@@ -84,7 +84,7 @@ export async function listExperiments(dir: string = join(REPO_ROOT, "experiments
       for (const name of ours?.variants ?? []) {
         if (!variants.includes(name)) {
           throw new Error(
-            `${file}: published.${i}.ours.variants: "${name}" is not a variant of this experiment; ` +
+            `${file}: published[${i}].ours.variants: "${name}" is not a variant of this experiment; ` +
               `expected one of ${
                 variants.map((x) => JSON.stringify(x)).join(", ") || "(none: sweep.variants is empty)"
               }`,

@@ -40,7 +40,7 @@ describe("listing experiments", () => {
       (dir) =>
         assert.rejects(
           listExperiments(dir),
-          /published\.1\.ours\.variants: "gru" is not a variant of this experiment; expected one of "lstm", "rnn"/,
+          /published\[1\]\.ours\.variants: "gru" is not a variant of this experiment; expected one of "lstm", "rnn"/,
         ),
     );
   });
@@ -48,7 +48,10 @@ describe("listing experiments", () => {
     const { role: _r, ...noRole } = base;
     await withFile(noRole, (dir) => assert.rejects(listExperiments(dir), /role: missing/));
     const badOurs = { ...base, published: [{ T: 20, ours: { taskParams: { T: "20" } } }] };
-    await withFile(badOurs, (dir) => assert.rejects(listExperiments(dir), /published\.0\.ours\.taskParams\.T/));
+    await withFile(
+      badOurs,
+      (dir) => assert.rejects(listExperiments(dir), /published\[0\]\.ours\.taskParams\.T: got "20", expected/),
+    );
   });
 });
 
