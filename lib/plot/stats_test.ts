@@ -72,6 +72,14 @@ describe("bootstrapInterval", () => {
     assert.ok(a.lo < a.estimate && a.estimate < a.hi && a.lo >= 65000 && a.hi <= 120000);
   });
 
+  it("gives the same bits under Deno and Bun (golden values: a change of the Rng stream or quantile rule shows here)", () => {
+    const x = [74000, 81000, 69000, 90000, 120000, 65000, 30000];
+    const m = bootstrapInterval(x, { resamples: 1000, seed: 42 });
+    assert.deepEqual([m.estimate, m.lo, m.hi], [75571.42857142857, 56428.57142857143, 94292.85714285714]);
+    const md = bootstrapInterval(x, { resamples: 1000, seed: 42, statistic: median });
+    assert.deepEqual([md.estimate, md.lo, md.hi], [74000, 65000, 90000]);
+  });
+
   it("rejects bad input with the field's name", () => {
     assert.throws(() => bootstrapInterval([1, 2], { resamples: 0 }), /resamples must be an integer >= 1, got 0/);
     assert.throws(() => bootstrapInterval([1, 2], { level: 1 }), /level must be a number in \(0, 1\), got 1/);
