@@ -20,6 +20,9 @@
  *   ∂num_{k,b}/∂W_hh[j, i] = 2 δ_{k,b,j} a_{k,b,i}        (∂num/∂W_hh = 2 δᵀ a, an outer product per row)
  *   ∂Ω/∂W_hh = Σ_k Σ_b [den_{k,b} ≥ bound] · 2 (num/den − 1) / den · 2 δ_{k,b}ᵀ a_{k,b} / (B · N),  N = Σ_k count_k / B
  *
+ * Their d_k is the gradient of the minibatch-*mean* cost (their `cost` is averaged over the batch): the ratio num/den
+ * does not depend on that scale, but the bound does, so pass d_k of the batch-mean loss to count the rows as they did.
+ *
  * When no row of any step has den ≥ bound their code divides 0 by 0 (NaN, which its NaN safeguard then turns into a
  * shrink step of W_hh); here Ω = 0 with a zero gradient, and `counted` = 0 says why.
  *
