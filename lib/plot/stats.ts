@@ -7,6 +7,7 @@
 
 import { exp, log, log10 } from "../math.ts";
 import { quantileSorted } from "../quantile.ts";
+import { Rng } from "../rng.ts";
 
 export { log10, quantileSorted };
 
@@ -146,4 +147,253 @@ export function linearFit(x: readonly number[], y: readonly number[]): LineFit {
   }
   const slope = sxy / sxx;
   return { slope, intercept: my - slope * mx, r2: syy === 0 ? NaN : (sxy * sxy) / (sxx * syy), n };
+}
+
+// ── Statistics over trials (issue 10): the paper's mean, the median, a bootstrap interval, success counts ──────────
+
+/**
+ * Arithmetic mean of numbers (NaN dropped; NaN for none). The statistic the 1997-2013 papers report over trials.
+ *
+ * @example
+ * ```ts
+ * import { meanOf } from "./stats.ts";
+ * meanOf([1, 2, 6]); // 3
+ * ```
+ */
+export function meanOf(values: readonly number[]): number {
+  let s = 0, n = 0;
+  for (const v of values) {
+    if (Number.isNaN(v)) continue;
+    s += v;
+    n++;
+  }
+  return n === 0 ? NaN : s / n;
+}
+
+/** A point estimate with a confidence interval. */
+export interface Interval {
+  /** The statistic on the sample itself. */
+  estimate: number;
+  lo: number;
+  hi: number;
+  /** Confidence level, e.g. 0.95. */
+  level: number;
+  /** Number of bootstrap resamples behind lo and hi. */
+  resamples: number;
+}
+
+/** Options of `bootstrapInterval`. */
+export interface BootstrapOptions {
+  /** The statistic (default `meanOf`). It receives a resample as a plain array. */
+  statistic?: (sample: readonly number[]) => number;
+  /** Number of resamples (default 10,000). */
+  resamples?: number;
+  /** Confidence level in (0, 1) (default 0.95). */
+  level?: number;
+  /** Seed of the `Rng` that draws the resamples (default 0): the same seed gives the same interval, bit for bit. */
+  seed?: number;
+}
+
+/**
+ * The bootstrap distribution of a statistic: `resamples` resamples of `values` drawn with replacement (same size as
+ * the sample, NaN dropped first) by `new Rng(seed)`, the statistic of each, sorted ascending. Deterministic.
+ *
+ * @example
+ * ```ts
+ * import { bootstrapDistribution } from "./stats.ts";
+ * bootstrapDistribution([3, 3, 3], { resamples: 4 }); // [3, 3, 3, 3]
+ * ```
+ */
+export function bootstrapDistribution(values: readonly number[], opts: BootstrapOptions = {}): number[] {
+  const fn = "bootstrapDistribution";
+  const statistic = opts.statistic ?? meanOf, resamples = opts.resamples ?? 10000, seed = opts.seed ?? 0;
+  if (!Number.isInteger(resamples) || resamples < 1) {
+    throw new RangeError(`${fn}: resamples must be an integer >= 1, got ${resamples}`);
+  }
+  const x = values.filter((v) => !Number.isNaN(v));
+  if (x.length === 0) throw new RangeError(`${fn}: values must hold at least one number (not NaN), got none`);
+  const rng = new Rng(seed), n = x.length, sample = new Array<number>(n), out = new Array<number>(resamples);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < n; i++) sample[i] = x[rng.int(n)];
+    out[r] = statistic(sample);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/**
+ * Percentile bootstrap interval of a statistic over trials (Efron & Tibshirani 1993, ch. 13): the (1 − level)/2 and
+ * (1 + level)/2 quantiles (linear interpolation, as `quantile`) of the statistic over `resamples` resamples drawn with
+ * replacement. Seeded with the project's `Rng`, so the interval is the same on every rerun, under Deno and Bun.
+ * With few trials (5-10) the percentile interval is too narrow (it cannot reach beyond the sample's range): report
+ * the trial count beside it.
+ *
+ * @example
+ * ```ts
+ * import { bootstrapInterval, median } from "./stats.ts";
+ * bootstrapInterval([74000, 81000, 69000, 90000], { resamples: 2000, seed: 1 }); // mean 78,500 with lo, hi
+ * bootstrapInterval([1, 2, 3, 4, 100], { statistic: median }); // the median's interval
+ * ```
+ */
+export function bootstrapInterval(values: readonly number[], opts: BootstrapOptions = {}): Interval {
+  const level = opts.level ?? 0.95;
+  if (typeof level !== "number" || !(level > 0 && level < 1)) {
+    throw new RangeError(`bootstrapInterval: level must be a number in (0, 1), got ${level}`);
+  }
+  const dist = bootstrapDistribution(values, opts);
+  const statistic = opts.statistic ?? meanOf;
+  return {
+    estimate: statistic(values.filter((v) => !Number.isNaN(v))),
+    lo: quantileSorted(dist, (1 - level) / 2),
+    hi: quantileSorted(dist, (1 + level) / 2),
+    level,
+    resamples: dist.length,
+  };
+}
+
+/** Success count over trials with its Wilson interval. */
+export interface SuccessCount extends RateInterval {
+  k: number;
+  n: number;
+}
+
+/**
+ * Successes among trials, with the Wilson score interval of the rate (`wilson`, 95% by default).
+ *
+ * @example
+ * ```ts
+ * import { successCount } from "./stats.ts";
+ * successCount([true, true, false, true]); // { k: 3, n: 4, rate: 0.75, lo: 0.301, hi: 0.954 } (rounded)
+ * ```
+ */
+export function successCount(outcomes: readonly boolean[], z = 1.96): SuccessCount {
+  let k = 0;
+  for (const o of outcomes) if (o) k++;
+  return { k, n: outcomes.length, ...wilson(k, outcomes.length, z) };
+}
+
+/**
+ * Which end of a checking window a success is dated at.
+ *
+ * - `"start"`: the window is a test run after training (frozen weights); the count is the training sequences before
+ *   it. HS97 Exp 2a/2b/2c ("success after" with ABS(β) on 10,000 successive sequences; Table 11). Evidence in the
+ *   paper itself: Table 2 reports the LSTM successful after 5,040 sequences at p = 100, fewer than its 10,000-sequence
+ *   window, which a count including the window could not be.
+ * - `"end"`: the window is part of training (a stopping rule on the training stream) and the count is the sequences
+ *   processed when training stopped. HS97 ST3(β) (Exp 4, 6: "the 2000 most recent training sequences" correct) and
+ *   Exp 5's n_seq rule (Tables 7-9 report sequences to stop).
+ */
+export type WindowDating = "start" | "end";
+
+/**
+ * How each HS97 experiment dates a success decided over a window of sequences (see `WindowDating` for the evidence).
+ * Exp 1 and 3 test on separate sets, not over a window of training sequences; they are not listed.
+ */
+export const HS97_WINDOW_DATING: Readonly<Record<string, { window: number; dating: WindowDating }>> = {
+  "2a": { window: 10000, dating: "start" },
+  "2b": { window: 10000, dating: "start" },
+  "2c": { window: 10000, dating: "start" },
+  "4": { window: 2000, dating: "end" },
+  "5": { window: 2000, dating: "end" },
+  "6a": { window: 2000, dating: "end" },
+  "6b": { window: 2000, dating: "end" },
+};
+
+/**
+ * The date of a success decided over a window of `window` successive sequences, given `endSequences`, the number of
+ * sequences seen when the window was complete (our runners' `sequencesToSuccess`): `endSequences − window` when
+ * dated at the window's start, `endSequences` at its end. null stays null (no success).
+ *
+ * @example
+ * ```ts
+ * import { windowSuccessDate } from "./stats.ts";
+ * windowSuccessDate(15040, 10000, "start"); // 5040: HS97 Exp 2a's way
+ * windowSuccessDate(74000, 2000, "end"); // 74000: ST3's way
+ * ```
+ */
+export function windowSuccessDate(endSequences: number | null, window: number, dating: WindowDating): number | null {
+  const fn = "windowSuccessDate";
+  if (!Number.isInteger(window) || window < 1) {
+    throw new RangeError(`${fn}: window must be an integer >= 1, got ${window}`);
+  }
+  if (dating !== "start" && dating !== "end") {
+    throw new RangeError(`${fn}: dating must be "start" or "end", got ${JSON.stringify(dating)}`);
+  }
+  if (endSequences === null) return null;
+  if (!Number.isInteger(endSequences) || endSequences < window) {
+    throw new RangeError(
+      `${fn}: endSequences must be an integer >= window (${window}), the count when the window was complete; got ${endSequences}`,
+    );
+  }
+  return dating === "start" ? endSequences - window : endSequences;
+}
+
+/**
+ * The first run of `window` successive correct sequences in a per-sequence record (`correct[i]`: sequence i + 1 was
+ * correct), dated by `dating`: the number of sequences before the run ("start") or at its last sequence ("end");
+ * null if there is none.
+ *
+ * @example
+ * ```ts
+ * import { firstWindowSuccess } from "./stats.ts";
+ * firstWindowSuccess([false, true, true, true], 3, "start"); // 1
+ * firstWindowSuccess([false, true, true, true], 3, "end"); // 4
+ * ```
+ */
+export function firstWindowSuccess(
+  correct: ArrayLike<boolean | number>,
+  window: number,
+  dating: WindowDating,
+): number | null {
+  if (!Number.isInteger(window) || window < 1) {
+    throw new RangeError(`firstWindowSuccess: window must be an integer >= 1, got ${window}`);
+  }
+  let run = 0;
+  for (let i = 0; i < correct.length; i++) {
+    run = correct[i] ? run + 1 : 0;
+    if (run === window) return windowSuccessDate(i + 1, window, dating);
+  }
+  return null;
+}
+
+/** What a reproduction row reports over its trials. */
+export interface TrialSummary {
+  /** Trials run. */
+  n: number;
+  /** Successes and the Wilson interval of the success rate. */
+  success: SuccessCount;
+  /** Over the successful trials' sequences to success: the paper's statistic (mean), the median, and 95% bootstrap
+   * intervals of each (NaN when no trial succeeded). */
+  mean: number;
+  median: number;
+  meanInterval: Interval | null;
+  medianInterval: Interval | null;
+}
+
+/**
+ * The statistics of one reproduction row: `sequencesToSuccess[i]` is trial i's date of success, or null when it did
+ * not succeed. Mean and median are over the successful trials only (as the papers' means are); the success count
+ * says how many that is.
+ *
+ * @example
+ * ```ts
+ * import { trialSummary } from "./stats.ts";
+ * const s = trialSummary([74000, null, 81000, 69000], { resamples: 1000 });
+ * s.success.k; // 3
+ * s.mean; // 74666.67 (rounded)
+ * ```
+ */
+export function trialSummary(
+  sequencesToSuccess: readonly (number | null)[],
+  opts: Omit<BootstrapOptions, "statistic"> = {},
+): TrialSummary {
+  const ok = sequencesToSuccess.filter((v): v is number => v !== null && !Number.isNaN(v));
+  const success = successCount(sequencesToSuccess.map((v) => v !== null && !Number.isNaN(v)));
+  return {
+    n: sequencesToSuccess.length,
+    success,
+    mean: meanOf(ok),
+    median: median(ok),
+    meanInterval: ok.length ? bootstrapInterval(ok, opts) : null,
+    medianInterval: ok.length ? bootstrapInterval(ok, { ...opts, statistic: median }) : null,
+  };
 }
