@@ -48,6 +48,7 @@ export const LAYERS: readonly Layer[] = [
   { name: "experiment", rank: 8, paths: ["lib/experiment/"], what: "sweeps, the cell runner, result files" },
   { name: "plot", rank: 9, paths: ["lib/plot/"], what: "figures, report, notebooks" },
   { name: "public", rank: 10, paths: ["lib/mod.ts"], what: "the public entry point" },
+  { name: "cli", rank: 10, paths: ["lib/experiment/cli.ts"], what: "the experiment command line and its answer" },
   { name: "explore", rank: 11, paths: ["lib/explore/"], what: "the gradient-flow explorer (a page on the public API)" },
   {
     name: "experiments",

@@ -3,7 +3,12 @@
  *
  * With no file it runs the default experiment, gradient flow, with its quick profile, and prints where the results
  * went. Full runs of the shipped experiments (files in experiments/) write to results/<name>/, the committed results;
- * quick and ad-hoc runs write to results/_runs/ (git-ignored) unless --out says otherwise.
+ * quick and ad-hoc runs write to results/_runs/ (git-ignored) unless --out says otherwise. Committed results must be
+ * traceable to the code that made them: a run refuses to write into results/ (outside results/_runs/) from a working
+ * tree with uncommitted changes, unless `--allow-dirty "why"` says why (recorded in each cell it writes).
+ *
+ * The command line is the top of the stack (layer "cli" in tools/layers.ts): it runs the experiment, then prints
+ * its answer with lib/plot/summary.ts (imported when needed: the figures' dependencies load only then).
  *
  * @module
  */
@@ -15,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type BackendName, resolveBackend } from "../backend/select.ts";
 import { loadExperimentFile } from "./load.ts";
+import { workingTreeDirty } from "./results.ts";
 import { OutDirError, runExperiment } from "./runner.ts";
 import { ExperimentError } from "./schema.ts";
 import { expandSweep, MAX_CELLS } from "./sweep.ts";
@@ -42,6 +48,8 @@ Options:
                     default, since they share the one GPU — --workers N to run more), or auto (webgpu where an
                     adapter exists, cpu otherwise; results record the backend that ran)
   --max-cells N     refuse sweeps of more than N cells (default ${MAX_CELLS})
+  --allow-dirty WHY write into results/ (the committed results) from a working tree with uncommitted changes;
+                    WHY is recorded in every cell written (without it such a run is refused before any work)
   --json            progress as JSON lines on stderr
   --list            print the cells (hash, label) and exit
   -h, --help        this text`;
@@ -53,6 +61,21 @@ export function defaultOutDir(file: string, name: string, quick: boolean): strin
   const shipped = resolve(dirname(file)) === EXPERIMENTS;
   if (shipped && !quick) return join(ROOT, "results", name);
   return join(ROOT, "results", "_runs", quick ? `${name}-quick` : name);
+}
+
+/**
+ * Whether `outDir` is in the committed results (results/ of `root`, but not the git-ignored results/_runs/).
+ *
+ * @example
+ * ```ts
+ * import { committedResults } from "./cli.ts";
+ * committedResults("/repo/results/latch", "/repo"); // true
+ * committedResults("/repo/results/_runs/latch-quick", "/repo"); // false
+ * ```
+ */
+export function committedResults(outDir: string, root: string = ROOT): boolean {
+  const rel = relative(join(root, "results"), resolve(outDir));
+  return !rel.startsWith("..") && !rel.startsWith("/") && rel.split(/[\\/]/)[0] !== "_runs";
 }
 
 /** The CLI: returns the process exit code. */
@@ -72,6 +95,7 @@ export async function main(argv: string[]): Promise<number> {
         out: { type: "string" },
         backend: { type: "string" },
         "max-cells": { type: "string" },
+        "allow-dirty": { type: "string" },
         json: { type: "boolean" },
         list: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -149,6 +173,14 @@ export async function main(argv: string[]): Promise<number> {
         continue;
       }
       const outDir = o.out === undefined ? defaultOutDir(file, name, quick) : join(resolve(o.out), name);
+      if (!o["merge-only"] && o["allow-dirty"] === undefined && committedResults(outDir) && workingTreeDirty()) {
+        console.error(
+          `${file}: refusing to write committed results (${relative(ROOT, outDir)}) from a working tree with ` +
+            `uncommitted changes: commit first (each cell records its commit), or say why with --allow-dirty "..."`,
+        );
+        exit = 2;
+        continue;
+      }
       const s = await runExperiment(experiment, {
         outDir,
         quick,
@@ -160,6 +192,7 @@ export async function main(argv: string[]): Promise<number> {
         source: file,
         progress,
         maxCells,
+        dirtyReason: o["allow-dirty"],
       });
       const where = relative(process.cwd(), s.outDir) || ".";
       console.log(
@@ -171,7 +204,7 @@ export async function main(argv: string[]): Promise<number> {
       if (s.failed.length > 0) exit = 1;
       // the answer: a table of what was measured, and the figures beside the tables (lib/plot/summary.ts)
       if (s.complete || o["merge-only"]) {
-        const { printRunAnswer } = await import("../plot/summary.ts");
+        const { printRunAnswer } = await import("../plot/summary.ts"); // loaded only when there is an answer to print
         await printRunAnswer(s.experiment, s.outDir, { json: o.json ?? false, profile: quick ? "quick" : "full" });
       }
     } catch (e) {

@@ -20,9 +20,9 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 
-import { main } from "./cli.ts";
+import { committedResults, main } from "./cli.ts";
 import { isStale, STALE_MS } from "./claim.ts";
-import { cellProblem, type CellResult, mergeResults, readCells, summaryRow } from "./results.ts";
+import { cellProblem, type CellResult, mergeResults, readCells, runMeta, summaryRow } from "./results.ts";
 import { OutDirError, runExperiment } from "./runner.ts";
 import { expandSweep } from "./sweep.ts";
 
@@ -297,5 +297,21 @@ for (let i = 0; i < 200; i++) mergeResults(${JSON.stringify(out)}, { experiment:
     const row = summaryRow(r);
     assert.deepEqual([row.status, row.finalLoss, row.finalAccuracy, row.divergedAtStep], ["diverged", null, null, 3]);
     assert.equal(summaryRow({ ...r, status: "trained", diverged: undefined }).finalLoss, 0.25);
+  });
+});
+
+describe("provenance: committed results come from a clean tree", () => {
+  it("results/ is guarded, results/_runs/ and other folders are not", () => {
+    const root = join(tmpdir(), "repo");
+    assert.equal(committedResults(join(root, "results", "latch"), root), true);
+    assert.equal(committedResults(join(root, "results"), root), true);
+    assert.equal(committedResults(join(root, "results", "_runs", "latch-quick"), root), false);
+    assert.equal(committedResults(join(root, "elsewhere", "latch"), root), false);
+    assert.equal(committedResults(join(tmpdir(), "out", "latch"), root), false);
+  });
+  it("a cell records why a dirty tree was allowed to write it, and only then", () => {
+    const meta = runMeta("cpu", "rerun of a typo fix");
+    assert.equal(meta.dirtyReason, meta.dirty ? "rerun of a typo fix" : undefined);
+    assert.equal(runMeta("cpu").dirtyReason, undefined);
   });
 });

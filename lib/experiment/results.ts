@@ -97,6 +97,8 @@ export interface RunMeta {
   commit: string;
   /** Uncommitted changes in the working tree when it ran. */
   dirty: boolean;
+  /** Why a dirty tree was allowed to write these results (`--allow-dirty "why"`); absent when it was clean. */
+  dirtyReason?: string;
   runtime: "deno" | "bun" | "node";
   runtimeVersion: string;
   backend: string;
@@ -126,28 +128,45 @@ let cachedMeta: Omit<RunMeta, "backend" | "date"> | null = null;
  * const meta = runMeta("cpu"); // { commit: "…", runtime: "deno", machine: { cores: 2, cpu: "AMD EPYC" }, … }
  * ```
  */
-export function runMeta(backend: string): RunMeta {
+export function runMeta(backend: string, dirtyReason?: string): RunMeta {
   if (cachedMeta === null) {
-    const git = (...args: string[]) => {
-      try {
-        return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-      } catch {
-        return "";
-      }
-    };
     const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } };
     const runtime = g.Deno !== undefined ? "deno" : g.Bun !== undefined ? "bun" : "node";
     const cpuList = cpus();
     cachedMeta = {
       commit: git("rev-parse", "HEAD") || "unknown",
-      dirty: git("status", "--porcelain", "--untracked-files=no") !== "",
+      dirty: workingTreeDirty(),
       runtime,
       runtimeVersion: g.Deno?.version.deno ?? g.Bun?.version ??
         (globalThis as { process?: { version: string } }).process?.version ?? "",
       machine: { cores: cpuList.length, cpu: cpuList[0]?.model?.trim() ?? "unknown" },
     };
   }
-  return { ...cachedMeta, backend, date: new Date().toISOString() };
+  const meta: RunMeta = { ...cachedMeta, backend, date: new Date().toISOString() };
+  if (meta.dirty && dirtyReason !== undefined) meta.dirtyReason = dirtyReason;
+  return meta;
+}
+
+function git(...args: string[]): string {
+  try {
+    return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Whether the working tree of this process has uncommitted changes to tracked files (what `RunMeta.dirty` records).
+ * Results written from such a tree cannot be traced to the code that produced them.
+ *
+ * @example
+ * ```ts
+ * import { workingTreeDirty } from "./results.ts";
+ * if (workingTreeDirty()) console.log("commit first");
+ * ```
+ */
+export function workingTreeDirty(): boolean {
+  return git("status", "--porcelain", "--untracked-files=no") !== "";
 }
 
 /** The folder holding an experiment's cell files. */

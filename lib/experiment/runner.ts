@@ -47,6 +47,8 @@ export interface RunOptions {
   progress?: ProgressMode;
   /** Refuse sweeps of more cells than this (default `MAX_CELLS` of sweep.ts). */
   maxCells?: number;
+  /** Why results may be written from a working tree with uncommitted changes (recorded in each cell's meta). */
+  dirtyReason?: string;
 }
 
 /** The output folder cannot be written (checked before any cell runs). */
@@ -124,7 +126,7 @@ export async function runExperiment(experiment: unknown, opts: RunOptions): Prom
   const counts = { ran: 0, elsewhere: 0 };
   if (todo.length > 0) {
     const workers = Math.max(1, Math.min(opts.workers ?? cpus().length, todo.length));
-    await runCells(todo, workers, opts.outDir, backend, progress, failed, counts);
+    await runCells(todo, workers, opts.outDir, backend, progress, failed, counts, opts.dirtyReason);
   }
   const merged = mergeResults(opts.outDir, {
     experiment: name,
@@ -153,6 +155,7 @@ function runCells(
   progress: Progress,
   failed: RunSummary["failed"],
   counts: { ran: number; elsewhere: number },
+  dirtyReason: string | undefined,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const queue = [...todo];
@@ -211,7 +214,7 @@ function runCells(
             label: cell.label,
             axes: cell.axes,
             config: cell.config,
-            meta: runMeta(backend),
+            meta: runMeta(backend, dirtyReason),
             ...msg.outcome,
           };
           try {
