@@ -18,7 +18,7 @@
  */
 
 import type { Arr, DType, Kernels } from "../backend/kernels.ts";
-import { cpuKernels } from "../backend/cpu/cpu_kernels.ts";
+import { CPU_KERNEL_CHOICES, type CpuKernelChoice, cpuKernels } from "../backend/cpu/cpu_kernels.ts";
 import { jsKernels } from "../backend/cpu/js_kernels.ts";
 import { type InitConfig, initParameter, type ParamRole } from "../init.ts";
 import { Rng } from "../rng.ts";
@@ -58,6 +58,12 @@ export interface ModelConfig {
    * Sweeps run one model per core and keep 1; a single large model trains faster with the machine's cores.
    */
   threads?: number;
+  /**
+   * Which CPU kernels (backend "cpu"): "wasm" (default; bit-identical everywhere, what every committed result ran
+   * on), "blas" (matrix products in the machine's BLAS through FFI), or "auto" (BLAS where it loads). See
+   * `backend/cpu/cpu_kernels.ts`.
+   */
+  kernels?: CpuKernelChoice;
 }
 
 /** One named parameter: its place in the flat buffers and views of its value and gradient. */
@@ -155,7 +161,7 @@ export class Model {
   constructor(config: ModelConfig, kernels?: Kernels) {
     const cfg = validateConfig(config);
     this.config = cfg;
-    this.kernels = kernels ?? selectKernels(cfg.backend, cfg.dtype, cfg.threads);
+    this.kernels = kernels ?? selectKernels(cfg.backend, cfg.dtype, cfg.threads, cfg.kernels);
     if (this.kernels.dtype !== cfg.dtype) {
       throw new RangeError(`Model: kernels are ${this.kernels.dtype} but config.dtype is ${cfg.dtype}`);
     }
@@ -411,9 +417,9 @@ export class Model {
   }
 }
 
-function selectKernels(backend: CpuBackendName, dtype: DType, threads: number): Kernels {
+function selectKernels(backend: CpuBackendName, dtype: DType, threads: number, kernels: CpuKernelChoice): Kernels {
   if (backend === "js") return jsKernels(dtype);
-  return cpuKernels(dtype, { threads });
+  return cpuKernels(dtype, { threads, kernels });
 }
 
 function checkPositiveInt(field: string, v: number): void {
@@ -446,6 +452,12 @@ function validateConfig(c: ModelConfig): Model["config"] {
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
     throw new RangeError(`Model: threads = ${threads}, expected an integer in [1, 64]`);
   }
+  const kernels = c.kernels ?? "wasm";
+  if (!(CPU_KERNEL_CHOICES as readonly string[]).includes(kernels)) {
+    throw new RangeError(
+      `Model: kernels = ${JSON.stringify(kernels)}, expected one of ${CPU_KERNEL_CHOICES.join(", ")}`,
+    );
+  }
   const seed = c.seed ?? 0;
   if (!(Number.isSafeInteger(seed) && seed >= 0)) {
     throw new RangeError(`Model: seed = ${seed}, expected a non-negative integer`);
@@ -462,5 +474,6 @@ function validateConfig(c: ModelConfig): Model["config"] {
     seed,
     backend,
     threads,
+    kernels,
   };
 }

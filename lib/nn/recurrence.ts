@@ -9,6 +9,9 @@
 
 import type { Arr, CellType } from "../backend/kernels.ts";
 import { gemmReference } from "../backend/cpu/gemm.ts";
+
+/** A matrix product with the signature of `Kernels.gemm` (the loops below use it for their per-step products). */
+export type Gemm = typeof gemmReference;
 import { lstmCellBackward, lstmCellForward } from "./lstm.ts";
 import { rnnCellBackward, rnnCellForward } from "./rnn.ts";
 
@@ -37,12 +40,13 @@ export function recurrentForward(
   h: Arr,
   c: Arr | null,
   wHhT: Arr,
+  gemm: Gemm = gemmReference,
 ): void {
   const GH = (cell === "lstm" ? 4 : 1) * H;
   const gatesAt = stepViews(gates, T, B * GH), hAt = stepViews(h, T + 1, B * H);
   const cAt = c === null ? [] : stepViews(c, T + 1, B * H);
   for (let t = 0; t < T; t++) {
-    gemmReference(B, GH, H, hAt[t], H, 1, wHhT, GH, gatesAt[t], GH, true);
+    gemm(B, GH, H, hAt[t], H, 1, wHhT, GH, gatesAt[t], GH, true);
     if (cell === "lstm") lstmCellForward(B, H, gatesAt[t], cAt[t], cAt[t + 1], hAt[t + 1]);
     else rnnCellForward(B, H, gatesAt[t], hAt[t + 1]);
   }
@@ -77,6 +81,7 @@ export function recurrentBackward(
   truncate: number,
   dhNorm: Arr | null,
   dcNorm: Arr | null,
+  gemm: Gemm = gemmReference,
 ): void {
   const GH = (cell === "lstm" ? 4 : 1) * H, BH = B * H;
   const gatesAt = stepViews(gates, T, B * GH), hAt = stepViews(h, T + 1, BH);
@@ -96,7 +101,7 @@ export function recurrentBackward(
       dh.fill(0, 0, BH); // the state entering this chunk is detached
       dc.fill(0, 0, BH);
     } else {
-      gemmReference(B, H, GH, gatesAt[t], GH, 1, wHh, H, dh, H, false); // dh = dG[t] · W_hh: reaches h[t-1]
+      gemm(B, H, GH, gatesAt[t], GH, 1, wHh, H, dh, H, false); // dh = dG[t] · W_hh: reaches h[t-1]
     }
   }
 }
