@@ -50,6 +50,9 @@ export interface BlasKernels extends Kernels {
 export interface BlasKernelOptions {
   /** OpenBLAS threads for the products (default 1). */
   threads?: number;
+  /** Products below this many multiply-adds stay in the wasm / reference kernels (default `BLAS_MIN_MACS`; tests
+   * set 0 to send every product to BLAS). */
+  minMacs?: number;
 }
 
 /** Thrown by `blasKernels` when no BLAS library loads; the message says what was tried. */
@@ -89,7 +92,8 @@ export function blasKernels(dtype: DType, opts: BlasKernelOptions = {}): BlasKer
   }
   const { blas, reason } = loadBlas();
   if (blas === null) throw new BlasUnavailableError(`blas kernels: ${reason}`);
-  return dtype === "float32" ? blasFloat32(blas, threads) : blasFloat64(blas, threads);
+  const minMacs = opts.minMacs ?? BLAS_MIN_MACS;
+  return dtype === "float32" ? blasFloat32(blas, threads, minMacs) : blasFloat64(blas, threads, minMacs);
 }
 
 /**
@@ -111,7 +115,7 @@ function blasLayout(
   return null;
 }
 
-function blasFloat32(blas: Blas, threads: number): BlasKernels {
+function blasFloat32(blas: Blas, threads: number, minMacs: number): BlasKernels {
   const w = wasmKernels({ threads: 1 });
   const x = w.exports;
   // Shared WebAssembly memory never moves (it is reserved at its maximum size), so one base address serves every
@@ -135,14 +139,14 @@ function blasFloat32(blas: Blas, threads: number): BlasKernels {
     fillRows: (M, N, c, bias1, bias2) => w.fillRows(M, N, c, bias1, bias2),
     transpose: (rows, cols, a, out) => w.transpose(rows, cols, a, out),
     gemm(M, N, K, a, ars, acs, b, ldb, c, ldc, accumulate) {
-      const layout = M * N * K >= BLAS_MIN_MACS ? blasLayout(M, N, K, ars, acs, ldb, ldc) : null;
+      const layout = M * N * K >= minMacs ? blasLayout(M, N, K, ars, acs, ldb, ldc) : null;
       if (layout === null) return w.gemm(M, N, K, a, ars, acs, b, ldb, c, ldc, accumulate);
       useThreads(blas, threads);
       blas.sgemm(layout.transA, M, N, K, at(a), layout.lda, at(b), ldb, accumulate ? 1 : 0, at(c), ldc);
     },
     recurrentForward(cell, T, B, H, gates, h, c, wHhT) {
       const GH = cell === "lstm" ? 4 * H : H;
-      if (B * GH * H < BLAS_MIN_MACS) return w.recurrentForward(cell, T, B, H, gates, h, c, wHhT);
+      if (B * GH * H < minMacs) return w.recurrentForward(cell, T, B, H, gates, h, c, wHhT);
       useThreads(blas, threads);
       const stepG = B * GH * 4, stepH = B * H * 4;
       const g0 = gates.byteOffset, h0 = h.byteOffset, c0 = opt(c), wT = at(wHhT);
@@ -155,7 +159,7 @@ function blasFloat32(blas: Blas, threads: number): BlasKernels {
     },
     recurrentBackward(cell, T, B, H, gates, h, c, wHh, dhSeq, dh, dc, truncate, dhNorm, dcNorm) {
       const GH = cell === "lstm" ? 4 * H : H;
-      if (B * GH * H < BLAS_MIN_MACS) {
+      if (B * GH * H < minMacs) {
         return w.recurrentBackward(cell, T, B, H, gates, h, c, wHh, dhSeq, dh, dc, truncate, dhNorm, dcNorm);
       }
       useThreads(blas, threads);
@@ -184,10 +188,10 @@ function blasFloat32(blas: Blas, threads: number): BlasKernels {
   return kernels;
 }
 
-function blasFloat64(blas: Blas, threads: number): BlasKernels {
+function blasFloat64(blas: Blas, threads: number, minMacs: number): BlasKernels {
   const ref = jsKernels("float64");
   const gemm: Kernels["gemm"] = (M, N, K, a, ars, acs, b, ldb, c, ldc, accumulate) => {
-    const layout = M * N * K >= BLAS_MIN_MACS ? blasLayout(M, N, K, ars, acs, ldb, ldc) : null;
+    const layout = M * N * K >= minMacs ? blasLayout(M, N, K, ars, acs, ldb, ldc) : null;
     if (layout === null) return gemmReference(M, N, K, a, ars, acs, b, ldb, c, ldc, accumulate);
     useThreads(blas, threads);
     blas.dgemm(
