@@ -25,7 +25,15 @@
  */
 
 export type { Arr, CellType, DType, Kernels } from "./backend/kernels.ts";
-export { cpuKernels } from "./backend/cpu/cpu_kernels.ts";
+export { CPU_KERNEL_CHOICES, type CpuKernelChoice, cpuKernels } from "./backend/cpu/cpu_kernels.ts";
+export {
+  BLAS_MIN_MACS,
+  type BlasKernelOptions,
+  type BlasKernels,
+  blasKernels,
+  BlasUnavailableError,
+} from "./backend/cpu/blas_kernels.ts";
+export { type Blas, BLAS_SEARCH, loadBlas } from "./backend/cpu/blas.ts";
 export { jsKernels } from "./backend/cpu/js_kernels.ts";
 export { type WasmKernelOptions, type WasmKernels, wasmKernels } from "./backend/cpu/wasm_kernels.ts";
 export {
