@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 import { Adam, type CellType, Model, mseLoss } from "../lib/mod.ts";
 import type { Kernels } from "../lib/backend/kernels.ts";
 import { type Blas, loadBlas } from "../lib/backend/cpu/blas.ts";
-import type { BlasKernels } from "../lib/backend/cpu/blas_kernels.ts";
+import { BLAS_MIN_MACS, type BlasKernels } from "../lib/backend/cpu/blas_kernels.ts";
 import { loadTfjsPeers, type Peer, type PeerResult } from "./peers/tfjs.ts";
 import { findTorchPython, runTorch, type TorchRun } from "./peers/torch.ts";
 import { BENCH_CONFIGS, type BenchConfig, fmtMs, makeBatch, table } from "./common.ts";
@@ -105,6 +105,8 @@ interface Phase {
 }
 
 interface PhaseResult {
+  /** Whether the time loops' per-step product runs in BLAS (false: below BLAS_MIN_MACS, the wasm loops run). */
+  loopsInBlas: boolean;
   stepMs: number;
   /** Forward time loop (per-step product + pointwise cell), backward time loop, weight-gradient products, the rest. */
   forward: Phase;
@@ -270,6 +272,7 @@ function blasPhases(cfg: BenchConfig, cell: CellType, x: Float32Array, target: F
     const productsAtRooflineMs = (flop.forward + flop.backward) / steps / roofline.step / 1e6 +
       flop.weightGrads / steps / roofline.weightGrad / 1e6;
     const result: PhaseResult = {
+      loopsInBlas: B * GH * H >= BLAS_MIN_MACS,
       stepMs,
       forward: phase("forward"),
       backward: phase("backward"),
@@ -435,19 +438,20 @@ function report(results: CaseResult[], tfjsNames: string[], torch: boolean): str
           c.config,
           c.cell,
           fmtMs(p.stepMs),
-          ph(p.forward),
-          ph(p.backward),
+          ph(p.forward) + (p.loopsInBlas ? "" : " wasm"),
+          ph(p.backward) + (p.loopsInBlas ? "" : " wasm"),
           ph(p.weightGrads),
           fmtMs(p.other.ms),
           `${p.roofline.step.toFixed(0)}, ${p.roofline.weightGrad.toFixed(0)}`,
-          fmtMs(p.productsAtRooflineMs),
+          p.loopsInBlas ? fmtMs(p.productsAtRooflineMs) : "—",
         ];
       }),
     ));
     out.push(
       "fwd / bwd loop: the time loops (per step: the recurrent product in BLAS + the pointwise cell in wasm), GFLOP/s " +
         "counting the products only; dW products: the weight gradients (one product each over all T·B rows); rest: " +
-        "input projection, biases, readout, loss, Adam, copies; BLAS alone: cblas_sgemm GFLOP/s on the per-step " +
+        "input projection, biases, readout, loss, Adam, copies; wasm: the per-step product is below BLAS_MIN_MACS, so " +
+        "the wasm time loops run (BLAS's per-call cost would exceed the product); BLAS alone: cblas_sgemm GFLOP/s on the per-step " +
         "shape (B, G·H, H) and on dW_hh (G·H, H, T·B), hot caches, 1 thread; floor: the step's products at those " +
         "rates.",
     );
