@@ -136,7 +136,12 @@ function blasFloat32(blas: Blas, threads: number, minMacs: number): BlasKernels 
     alloc: (n) => w.alloc(n),
     free: (a) => w.free(a),
     addColumnSums: (M, N, a, lda, out) => w.addColumnSums(M, N, a, lda, out),
-    fillRows: (M, N, c, bias1, bias2) => w.fillRows(M, N, c, bias1, bias2),
+    fillRows(M, N, c, bias1, bias2) {
+      // Row 0 by the wasm kernel, then doubling copies (memmove): the same values, without a scalar pass per row.
+      if (M === 0) return;
+      w.fillRows(1, N, c, bias1, bias2);
+      for (let done = 1; done < M; done *= 2) c.copyWithin(done * N, 0, Math.min(done, M - done) * N);
+    },
     transpose: (rows, cols, a, out) => w.transpose(rows, cols, a, out),
     gemm(M, N, K, a, ars, acs, b, ldb, c, ldc, accumulate) {
       const layout = M * N * K >= minMacs ? blasLayout(M, N, K, ars, acs, ldb, ldc) : null;

@@ -73,6 +73,26 @@ for (const dtype of ["float32", "float64"] as const) {
       }
     });
 
+    it("addColumnSums, fillRows (with and without a second bias), transpose", () => {
+      for (const [M, N] of [[0, 3], [1, 1], [2, 5], [3, 16], [7, 19], [33, 8]]) {
+        const [ar, a] = pair(k, M * N + 1), [or, o] = pair(k, N);
+        ref.addColumnSums(M, N, ar, N, or);
+        k.addColumnSums(M, N, a, N, o);
+        assertClose(o, or, tol, tol * (M + 1), `addColumnSums M=${M} N=${N}`);
+        const [b1r, b1] = pair(k, N), [b2r, b2] = pair(k, N);
+        for (const second of M === 0 ? [] : [false, true]) { // (the reference writes row 0 even when M = 0)
+          const [cr, c] = pair(k, M * N + 2);
+          ref.fillRows(M, N, cr, b1r, second ? b2r : null);
+          k.fillRows(M, N, c, b1, second ? b2 : null);
+          assertClose(c, cr, tol, tol, `fillRows M=${M} N=${N} bias2=${second}`); // incl. the 2 values after C
+        }
+        const [tr, t] = [ref.alloc(M * N), k.alloc(M * N)];
+        ref.transpose(M, N, ar, tr);
+        k.transpose(M, N, a, t);
+        assertClose(t, tr, 0, 0, `transpose M=${M} N=${N}`);
+      }
+    });
+
     it("gemm with a stride pattern BLAS cannot express (both strides > 1) falls back and still matches", () => {
       const M = 5, N = 6, K = 4;
       const [ar, a] = pair(k, 2 * M * K * 2), [br, b] = pair(k, K * N), [cr, c] = pair(k, M * N);
