@@ -1,7 +1,9 @@
 /**
  * BLAS threads against worker threads, on 2 cores (issue 11): throughput in training steps per second of
  * - one model with OpenBLAS on 1 thread,
- * - one model with OpenBLAS on 2 threads (one worker, BLAS threads: a single large model),
+ * - one model on 2 threads, each with one OpenBLAS thread and half the batch rows (`threading: "workers"`, the
+ *   default),
+ * - one model on 1 thread with OpenBLAS on 2 threads (`threading: "openblas"`),
  * - two models at once, each in its own worker thread with OpenBLAS on 1 thread (what a sweep runs: one cell per
  *   core),
  * - and the wasm kernels with 1 and 2 threads, for reference.
@@ -18,6 +20,7 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 import { Adam, type CellType, Model, mseLoss } from "../lib/mod.ts";
 import type { CpuKernelChoice } from "../lib/backend/cpu/cpu_kernels.ts";
 import { loadBlas } from "../lib/backend/cpu/blas.ts";
+import { blasKernels, type BlasThreading } from "../lib/backend/cpu/blas_kernels.ts";
 import { BENCH_CONFIGS, type BenchConfig, makeBatch, table } from "./common.ts";
 
 interface Job {
@@ -25,6 +28,7 @@ interface Job {
   cell: CellType;
   kernels: CpuKernelChoice;
   threads: number;
+  threading?: BlasThreading;
   seconds: number;
 }
 
@@ -95,16 +99,17 @@ if (!isMainThread) {
         wasm1: await stepsPerSecond({ ...base, kernels: "wasm", threads: 1 }),
         wasm2: await stepsPerSecond({ ...base, kernels: "wasm", threads: 2 }),
         blas1: await stepsPerSecond({ ...base, kernels: "blas", threads: 1 }),
-        blas2: await stepsPerSecond({ ...base, kernels: "blas", threads: 2 }),
+        blas2: await stepsPerSecond({ ...base, kernels: "blas", threads: 2, threading: "workers" }),
+        blas2ob: await stepsPerSecond({ ...base, kernels: "blas", threads: 2, threading: "openblas" }),
         workers: await twoWorkers({ ...base, kernels: "blas", threads: 1 }),
       };
       const f = (v: number) => v.toFixed(v < 10 ? 2 : 1);
-      rows.push([cfg.name, cell, f(r.wasm1), f(r.wasm2), f(r.blas1), f(r.blas2), f(r.workers)]);
+      rows.push([cfg.name, cell, f(r.wasm1), f(r.wasm2), f(r.blas1), f(r.blas2), f(r.blas2ob), f(r.workers)]);
       console.log(rows.at(-1)!.join("  "));
     }
   }
   console.log("\nTraining steps per second (more is better)");
   console.log(
-    table(["config", "cell", "wasm 1t", "wasm 2t", "blas 1t", "blas 2t (1 model)", "blas 2×1t (2 models)"], rows),
+    table(["config", "cell", "wasm 1t", "wasm 2t", "blas 1t", "blas 2t", "blas 2ob", "2 models × blas 1t"], rows),
   );
 }

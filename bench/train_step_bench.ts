@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 import { Adam, type CellType, Model, mseLoss } from "../lib/mod.ts";
 import type { Kernels } from "../lib/backend/kernels.ts";
 import { type Blas, loadBlas } from "../lib/backend/cpu/blas.ts";
-import { BLAS_MIN_MACS, type BlasKernels } from "../lib/backend/cpu/blas_kernels.ts";
+import { BLAS_MIN_MACS, type BlasKernels, blasKernels } from "../lib/backend/cpu/blas_kernels.ts";
 import { loadTfjsPeers, type Peer, type PeerResult } from "./peers/tfjs.ts";
 import { findTorchPython, runTorch, type TorchRun } from "./peers/torch.ts";
 import { BENCH_CONFIGS, type BenchConfig, fmtMs, makeBatch, table } from "./common.ts";
@@ -40,6 +40,8 @@ const TARGET_BEST = 1.5, TARGET_WASM_MEDIUM = 1.0;
 const BLAS_ENV = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"];
 
 type OursKernels = "wasm" | "blas";
+/** How our 2 threads are used with the BLAS kernels: see BlasKernelOptions.threading. */
+type Threading = "workers" | "openblas";
 
 const USAGE = `usage: deno task bench [options]   |   bun run bench/train_step_bench.ts [options]
   --configs a,b      configs to run (${BENCH_CONFIGS.map((c) => c.name).join(",")}; default all)
@@ -59,6 +61,8 @@ const USAGE = `usage: deno task bench [options]   |   bun run bench/train_step_b
 interface OursResult {
   kernels: OursKernels;
   threads: number;
+  /** BLAS kernels with 2 threads: a worker thread with its own OpenBLAS thread, or OpenBLAS's threads. */
+  threading: Threading;
   /**
    * Process CPU time over wall time while timing the step (JSON only). Waiting threads spin, so with 2 threads it is
    * about 2 whenever the workers run, whatever the speed-up; about 1 would mean they never started.
@@ -175,9 +179,12 @@ function timingFor(quick: boolean): Omit<MeasureOptions, "deadline"> {
 }
 
 /** Our model on one case, its kernels and threads, and one training step. */
-function oursModel(cfg: BenchConfig, cell: CellType, kernels: OursKernels, threads: number) {
+function oursModel(cfg: BenchConfig, cell: CellType, kernels: OursKernels, threads: number, threading: Threading) {
   const { I, H, B, T } = cfg;
-  const model = new Model({ cell, inputSize: I, hiddenSize: H, outputSize: 1, readout: "last", threads, kernels });
+  const config = { cell, inputSize: I, hiddenSize: H, outputSize: 1, readout: "last" as const, threads, kernels };
+  const model = kernels === "blas"
+    ? new Model(config, blasKernels("float32", { threads, threading }))
+    : new Model(config);
   const opt = new Adam({ lr: 1e-3 });
   const out = { loss: NaN };
   const step = (x: Float32Array, target: Float32Array) => {
@@ -197,13 +204,14 @@ async function runOurs(
   cell: CellType,
   kernels: OursKernels,
   threads: number,
+  threading: Threading,
   x: Float32Array,
   target: Float32Array,
   timing: Omit<MeasureOptions, "deadline">,
   memory: MemoryResult[] | null,
 ): Promise<OursResult> {
   const { H, B, T } = cfg;
-  const { model, step: stepOn, out } = oursModel(cfg, cell, kernels, threads);
+  const { model, step: stepOn, out } = oursModel(cfg, cell, kernels, threads, threading);
   const k = model.kernels as Kernels & { usedBytes: number; memory: WebAssembly.Memory };
   const step = () => stepOn(x, target);
   try {
@@ -226,7 +234,7 @@ async function runOurs(
     const stepTiming = await measure(step, timing);
     const cpu = process.cpuUsage(cpu0), stepCpuPerWall = (cpu.user + cpu.system) / 1000 / (performance.now() - t0);
     const forwardTiming = await measure(() => model.forward(x, T, B), timing);
-    return { kernels, threads, stepCpuPerWall, step: stepTiming, forward: forwardTiming, loss: out.loss };
+    return { kernels, threads, threading, stepCpuPerWall, step: stepTiming, forward: forwardTiming, loss: out.loss };
   } finally {
     model.dispose();
   }
@@ -238,7 +246,7 @@ async function runOurs(
  */
 function blasPhases(cfg: BenchConfig, cell: CellType, x: Float32Array, target: Float32Array, quick: boolean) {
   const { H, B, T } = cfg, GH = (cell === "lstm" ? 4 : 1) * H;
-  const { model, step } = oursModel(cfg, cell, "blas", 1);
+  const { model, step } = oursModel(cfg, cell, "blas", 1, "workers");
   const k = model.kernels as BlasKernels;
   const ms = { forward: 0, backward: 0, weightGrads: 0 };
   const flop = { forward: 0, backward: 0, weightGrads: 0 };
@@ -315,20 +323,17 @@ function fmtBytes(n: number): string {
   return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
 }
 
-const VARIANTS: { kernels: OursKernels; threads: number }[] = [
-  { kernels: "wasm", threads: 1 },
-  { kernels: "wasm", threads: 2 },
-  { kernels: "blas", threads: 1 },
-  { kernels: "blas", threads: 2 },
+const VARIANTS: { kernels: OursKernels; threads: number; threading: Threading; label: string }[] = [
+  { kernels: "wasm", threads: 1, threading: "workers", label: "wasm 1t" },
+  { kernels: "wasm", threads: 2, threading: "workers", label: "wasm 2t" },
+  { kernels: "blas", threads: 1, threading: "workers", label: "blas 1t" },
+  { kernels: "blas", threads: 2, threading: "workers", label: "blas 2t" },
+  { kernels: "blas", threads: 2, threading: "openblas", label: "blas 2ob" },
 ];
 
-function oursMs(
-  c: CaseResult,
-  kernels: OursKernels,
-  threads: number,
-  what: "step" | "forward" = "step",
-): number | null {
-  return c.ours.find((o) => o.kernels === kernels && o.threads === threads)?.[what].ms ?? null;
+function oursMs(c: CaseResult, v: (typeof VARIANTS)[number], what: "step" | "forward" = "step"): number | null {
+  const o = c.ours.find((o) => o.kernels === v.kernels && o.threads === v.threads && o.threading === v.threading);
+  return o?.[what].ms ?? null;
 }
 
 function best(xs: (number | null | undefined)[]): number | null {
@@ -369,10 +374,7 @@ function report(results: CaseResult[], tfjsNames: string[], torch: boolean): str
     [
       "config",
       "cell",
-      "wasm 1t",
-      "wasm 2t",
-      "blas 1t",
-      "blas 2t",
+      ...VARIANTS.map((v) => v.label),
       "torch 1t",
       "torch 2t",
       ...tfjsNames,
@@ -393,7 +395,7 @@ function report(results: CaseResult[], tfjsNames: string[], torch: boolean): str
       return [
         `${c.config} (${c.I},${c.H},${c.B},${c.T})`,
         c.cell,
-        ...VARIANTS.map((v) => fmtMs(oursMs(c, v.kernels, v.threads))),
+        ...VARIANTS.map((v) => fmtMs(oursMs(c, v))),
         peerStepCell(c.peers["torch-1t"]),
         peerStepCell(c.peers["torch-2t"]),
         ...tfjsNames.map((p) => peerStepCell(c.peers[p])),
@@ -406,17 +408,18 @@ function report(results: CaseResult[], tfjsNames: string[], torch: boolean): str
   ));
   out.push(
     "config (I,H,B,T); wasm / blas: our float32 kernels (blas: matrix products in the machine's BLAS through FFI, " +
-      "pointwise work in wasm); 1t / 2t: threads (wasm: worker threads; blas: OpenBLAS threads); torch: PyTorch " +
-      "in a fresh process per thread count; best: the fastest of our four columns (of PyTorch's two).",
+      "pointwise work in wasm); 1t / 2t: threads (wasm: a worker thread; blas 2t: a worker thread with its own " +
+      "OpenBLAS thread, each taking half the rows; blas 2ob: one thread, OpenBLAS with 2 threads); torch: PyTorch " +
+      "in a fresh process per thread count; best: the fastest of our columns (of PyTorch's two).",
     ">X: over budget, the peer's cold first step took X ms and left no room for a timed step.",
   );
   out.push("", "Forward pass, ms");
   out.push(table(
-    ["config", "cell", "wasm 1t", "wasm 2t", "blas 1t", "blas 2t", "torch 1t", "torch 2t", ...tfjsNames],
+    ["config", "cell", ...VARIANTS.map((v) => v.label), "torch 1t", "torch 2t", ...tfjsNames],
     results.map((c) => [
       c.config,
       c.cell,
-      ...VARIANTS.map((v) => fmtMs(oursMs(c, v.kernels, v.threads, "forward"))),
+      ...VARIANTS.map((v) => fmtMs(oursMs(c, v, "forward"))),
       ...["torch-1t", "torch-2t", ...tfjsNames].map((p) => {
         const r = c.peers[p];
         if (r === undefined) return "—";
@@ -622,7 +625,7 @@ async function main() {
       const ours: OursResult[] = [];
       for (const v of variants) {
         const mem = v.kernels === "wasm" && v.threads === 1 ? memory : null;
-        ours.push(await runOurs(cfg, cell, v.kernels, v.threads, x, target, timing, mem));
+        ours.push(await runOurs(cfg, cell, v.kernels, v.threads, v.threading, x, target, timing, mem));
       }
       const c: CaseResult = {
         config: cfg.name,
@@ -637,7 +640,7 @@ async function main() {
         peers: {},
       };
       let line = `${cfg.name.padEnd(6)} ${cell.padEnd(4)} ours: ${
-        ours.map((o) => `${o.kernels} ${o.threads}t ${fmtMs(o.step.ms)}`).join(", ")
+        ours.map((o, i) => `${variants[i].label} ${fmtMs(o.step.ms)}`).join(", ")
       } ms/step`;
       for (const u of unavailable) c.peers[u.name] = { status: "unavailable", reason: u.reason };
       for (const peer of peers) {

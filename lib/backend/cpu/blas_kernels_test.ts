@@ -174,11 +174,13 @@ describe(title("whole models on the BLAS kernels"), { skip }, () => {
     };
   };
   for (const [name, over, truncate] of cases) {
-    for (const dtype of ["float32", "float64"] as const) {
-      it(`${name}, ${dtype}: outputs, every gradient and the probes match the float64 reference`, () => {
+    for (const [dtype, threads] of [["float32", 1], ["float32", 2], ["float64", 1]] as const) {
+      it(`${name}, ${dtype}, ${threads} thread(s): outputs, every gradient and the probes match the reference`, async () => {
         const config = { ...base, ...over } as ModelConfig;
         const want = new Model({ ...config, dtype: "float64", backend: "js" });
-        const got = new Model({ ...config, dtype }, blasKernels(dtype, { minMacs: 0 }));
+        // minMacs 0: every product in BLAS; with 2 threads, the worker takes half the rows of every call.
+        const got = new Model({ ...config, dtype }, blasKernels(dtype, { minMacs: 0, threads, splitMacs: 0 }));
+        if (threads > 1) await new Promise((r) => setTimeout(r, 150));
         got.params.set(want.params);
         want.params.set(got.params); // the same (float32-representable, for float32) weights
         const T = 23, B = 9, x = new Rng(2).fillNormal(new Float32Array(T * B * 3));
@@ -194,22 +196,22 @@ describe(title("whole models on the BLAS kernels"), { skip }, () => {
     }
   }
 
-  for (const threads of [1, 2]) {
-    it(`same seed, same bits on rerun (float32, ${threads} OpenBLAS thread(s), default per-shape choice)`, () => {
+  for (const [threads, threading] of [[1, "workers"], [2, "workers"], [2, "openblas"]] as const) {
+    it(`same seed, same bits on rerun (float32, ${threads} thread(s), ${threading}, default per-shape choice)`, async () => {
       // H = 64, B = 16: every product of this model is large enough to run in BLAS by default.
       const config: ModelConfig = { cell: "lstm", inputSize: 8, hiddenSize: 64, numLayers: 2, outputSize: 2, seed: 3 };
       assert.ok(16 * 4 * 64 * 64 >= BLAS_MIN_MACS);
       const T = 30, B = 16, x = new Rng(4).fillNormal(new Float32Array(T * B * 8));
-      const once = () => {
-        const m = new Model({ ...config, kernels: "blas", threads });
+      const once = async () => {
+        const m = new Model(config, blasKernels("float32", { threads, threading }));
         try {
-          assert.equal(m.kernels.name, "blas");
+          if (threads > 1) await new Promise((r) => setTimeout(r, 150)); // the worker starts asynchronously
           return run(m, x, T, B, 0);
         } finally {
           m.dispose();
         }
       };
-      const a = once(), b = once();
+      const a = await once(), b = await once();
       assert.deepEqual(a.y, b.y);
       assert.deepEqual(a.grads, b.grads);
       assert.deepEqual(a.dx, b.dx);
