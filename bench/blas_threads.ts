@@ -35,14 +35,10 @@ interface Job {
 /** Steps per second of one model, timed for `seconds` after 2 warm-up steps. */
 async function stepsPerSecond(job: Job): Promise<number> {
   const { cfg, cell } = job, { I, H, B, T } = cfg, { x, target } = makeBatch(cfg);
-  const model = new Model({
-    cell,
-    inputSize: I,
-    hiddenSize: H,
-    outputSize: 1,
-    kernels: job.kernels,
-    threads: job.threads,
-  });
+  const config = { cell, inputSize: I, hiddenSize: H, outputSize: 1, kernels: job.kernels, threads: job.threads };
+  const model = job.kernels === "blas"
+    ? new Model(config, blasKernels("float32", { threads: job.threads, threading: job.threading }))
+    : new Model(config);
   const opt = new Adam({ lr: 1e-3 });
   const step = () => {
     const y = model.forward(x, T, B);

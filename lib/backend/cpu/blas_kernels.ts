@@ -310,7 +310,6 @@ function blasFloat32(
   // Shared WebAssembly memory never moves (it is reserved at its maximum size), so one base address serves every
   // buffer: the address of a view is base + byteOffset, with no allocation per call or per step.
   const base = blas.address(new Uint8Array(w.memory.buffer, 0, 1));
-  const at = (a: Arr) => base + a.byteOffset;
   const opt = (a: Arr | null) => (a === null ? 0 : a.byteOffset);
   // threading "workers": our second thread runs half the rows of every large call with its own OpenBLAS thread;
   // "openblas": one thread here, OpenBLAS splits each product over `threads` threads.
