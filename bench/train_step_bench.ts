@@ -216,6 +216,7 @@ async function runOurs(
   const step = () => stepOn(x, target);
   try {
     if (threads > 1) await sleep(100); // let the worker threads start (until then calls run on this thread)
+    for (let i = 0; i < 100 && (k as { workerReady?: boolean }).workerReady === false; i++) await sleep(50);
     const before = k.usedBytes;
     step();
     if (memory !== null) {

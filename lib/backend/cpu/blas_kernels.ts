@@ -48,6 +48,13 @@ export interface BlasKernels extends Kernels {
   readonly usedBytes: number;
   /** float32: the WebAssembly memory holding every buffer; float64: null. */
   readonly memory: WebAssembly.Memory | null;
+  /**
+   * Whether the worker thread (threading "workers", 2 threads) has started: until then every call runs on this
+   * thread. With OpenBLAS's own kernel choice the bits are the same either way; with `OPENBLAS_CORETYPE=Haswell`
+   * a product split in halves rounds differently, so code that needs the same bits on every run waits for this
+   * (`await` a timer until it is true) before its first call. Always true without a worker.
+   */
+  readonly workerReady: boolean;
 }
 
 /** Options of `blasKernels`. */
@@ -341,6 +348,9 @@ function blasFloat32(
     get usedBytes() {
       return w.usedBytes;
     },
+    get workerReady() {
+      return worker === null || worker.ready;
+    },
     alloc: (n) => w.alloc(n),
     free: (a) => w.free(a),
     addColumnSums: (M, N, a, lda, out) => w.addColumnSums(M, N, a, lda, out),
@@ -443,6 +453,7 @@ function blasFloat64(blas: Blas, threads: number, minMacs: number): BlasKernels 
     threads,
     memory: null,
     usedBytes: 0,
+    workerReady: true,
     gemm,
     recurrentForward: (cell, T, B, H, gates, h, c, wHhT) => recurrentForward(cell, T, B, H, gates, h, c, wHhT, gemm),
     recurrentBackward: (cell, T, B, H, gates, h, c, wHh, dhSeq, dh, dc, truncate, dhNorm, dcNorm) =>

@@ -10,7 +10,7 @@ import type { Arr, CellType, DType, Kernels } from "../kernels.ts";
 import { Model, type ModelConfig } from "../../nn/model.ts";
 import { mseLoss } from "../../nn/loss.ts";
 import { loadBlas } from "./blas.ts";
-import { BLAS_MIN_MACS, blasKernels } from "./blas_kernels.ts";
+import { BLAS_MIN_MACS, type BlasKernels, blasKernels } from "./blas_kernels.ts";
 import { cpuKernels } from "./cpu_kernels.ts";
 import { jsKernels } from "./js_kernels.ts";
 
@@ -20,6 +20,12 @@ if (skip) console.warn(`blas_kernels_test: SKIPPED, ${skip}`);
 const title = (name: string) => (skip ? `${name} (SKIPPED: no BLAS library loads)` : name);
 
 const ref = jsKernels("float64");
+
+/** Waits until the kernel set's worker thread (if any) has started. */
+async function workerUp(k: BlasKernels): Promise<void> {
+  for (let i = 0; i < 600 && !k.workerReady; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(k.workerReady, "the worker thread did not start within 30 s");
+}
 const rng = new Rng(11);
 
 /** Random values, in a reference float64 buffer and a buffer of `k` holding the same (k's dtype) values. */
@@ -180,7 +186,7 @@ describe(title("whole models on the BLAS kernels"), { skip }, () => {
         const want = new Model({ ...config, dtype: "float64", backend: "js" });
         // minMacs 0: every product in BLAS; with 2 threads, the worker takes half the rows of every call.
         const got = new Model({ ...config, dtype }, blasKernels(dtype, { minMacs: 0, threads, splitMacs: 0 }));
-        if (threads > 1) await new Promise((r) => setTimeout(r, 150));
+        await workerUp(got.kernels as BlasKernels);
         got.params.set(want.params);
         want.params.set(got.params); // the same (float32-representable, for float32) weights
         const T = 23, B = 9, x = new Rng(2).fillNormal(new Float32Array(T * B * 3));
@@ -205,7 +211,7 @@ describe(title("whole models on the BLAS kernels"), { skip }, () => {
       const once = async () => {
         const m = new Model(config, blasKernels("float32", { threads, threading }));
         try {
-          if (threads > 1) await new Promise((r) => setTimeout(r, 150)); // the worker starts asynchronously
+          await workerUp(m.kernels as BlasKernels); // split or not must not depend on timing (see workerReady)
           return run(m, x, T, B, 0);
         } finally {
           m.dispose();
