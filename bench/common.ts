@@ -7,17 +7,13 @@
 
 import { Rng, timeMajorToBatchFirst } from "../lib/mod.ts";
 
-/** A benchmark configuration (the issue's sizes) with its target and PyTorch's time for reference. */
+/** A benchmark configuration: input size, hidden size, batch, sequence length. */
 export interface BenchConfig {
   name: string;
   I: number;
   H: number;
   B: number;
   T: number;
-  /** The issue's target for the LSTM training step, ms. */
-  targetMs: number;
-  /** PyTorch 1.13's LSTM training step on this machine type, from the issue (not rerun here), ms. */
-  torchMs: number;
 }
 
 /**
@@ -30,11 +26,11 @@ export interface BenchConfig {
  * ```
  */
 export const BENCH_CONFIGS: BenchConfig[] = [
-  { name: "tiny", I: 2, H: 8, B: 1, T: 100, targetMs: 0.4, torchMs: 12.4 },
-  { name: "small", I: 2, H: 32, B: 16, T: 200, targetMs: 15, torchMs: 31.4 },
-  { name: "medium", I: 2, H: 128, B: 32, T: 200, targetMs: 100, torchMs: 103 },
-  { name: "wide", I: 64, H: 256, B: 64, T: 100, targetMs: 500, torchMs: 253 },
-  { name: "long", I: 2, H: 128, B: 32, T: 1000, targetMs: 600, torchMs: 615 },
+  { name: "tiny", I: 2, H: 8, B: 1, T: 100 },
+  { name: "small", I: 2, H: 32, B: 16, T: 200 },
+  { name: "medium", I: 2, H: 128, B: 32, T: 200 },
+  { name: "wide", I: 64, H: 256, B: 64, T: 100 },
+  { name: "long", I: 2, H: 128, B: 32, T: 1000 },
 ];
 
 /**

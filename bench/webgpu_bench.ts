@@ -184,7 +184,7 @@ function report(results: WebGpuCase[], peerNames: string[], device: string): str
  * ```ts
  * import { runWebGpuBench } from "./webgpu_bench.ts";
  * await runWebGpuBench({
- *   configs: [{ name: "tiny", I: 2, H: 8, B: 1, T: 100, targetMs: 0.4, torchMs: 12.4 }],
+ *   configs: [{ name: "tiny", I: 2, H: 8, B: 1, T: 100 }],
  *   cells: ["lstm"], peers: false, quick: true, peerBudgetMs: 5000, recurrence: ["auto"],
  * }, { runtime: "deno", date: new Date().toISOString() });
  * ```

@@ -34,9 +34,10 @@
  */
 
 export type { Arr, DType } from "./arr.ts";
-export type { CellType } from "./nn/kernels.ts";
+export { type CellType, CPU_KERNEL_CHOICES, type CpuKernelChoice } from "./nn/kernels.ts";
 export { createModel, type CreateModelConfig } from "./backend/model.ts";
 export { cpuModel } from "./backend/cpu/model.ts";
+export { type Blas, loadBlas } from "./backend/cpu/blas.ts";
 export { BACKEND_CHOICES, type BackendChoice, type BackendName, resolveBackend } from "./backend/select.ts";
 export type { TrainableModel, TrainStepOptions, TrainStepResult } from "./nn/trainable.ts";
 export {

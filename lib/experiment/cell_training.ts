@@ -339,6 +339,9 @@ export function modelConfigOf(cell: Cell, task: Task): ModelConfig {
     init: cell.model.init,
     seed: cell.seed,
     threads: 1,
+    // Cells run on the wasm kernels (bit-identical on every machine and runtime): every committed result was computed
+    // on them, so a backend "cpu" cell means these kernels. The BLAS kernels' bits depend on the library and CPU.
+    kernels: "wasm",
   };
 }
 

@@ -20,7 +20,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import type { CellType, DType } from "../nn/kernels.ts";
+import type { CellType, DType, Kernels } from "../nn/kernels.ts";
+import { loadBlas } from "../backend/cpu/blas.ts";
+import { blasKernels } from "../backend/cpu/blas_kernels.ts";
 import { type CpuBackendName, Model, type ModelConfig } from "../nn/model.ts";
 import { Rng } from "../rng.ts";
 import {
@@ -90,8 +92,13 @@ function bits(a: Float32Array | Float64Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-function fixtureModel(f: Fixture, backend: CpuBackendName, extra: Partial<ModelConfig> = {}): Model {
-  return cpuModel({
+function fixtureModel(
+  f: Fixture,
+  backend: CpuBackendName,
+  extra: Partial<ModelConfig> = {},
+  kernels?: Kernels,
+): Model {
+  const config: ModelConfig = {
     cell: f.cell,
     inputSize: f.I,
     hiddenSize: f.H,
@@ -101,7 +108,8 @@ function fixtureModel(f: Fixture, backend: CpuBackendName, extra: Partial<ModelC
     backend,
     seed: 99,
     ...extra,
-  });
+  };
+  return kernels === undefined ? cpuModel(config) : new Model(config, kernels);
 }
 
 interface Tolerance {
@@ -168,10 +176,10 @@ function withTmpDir<R>(fn: (dir: string) => Promise<R>): Promise<R> {
 
 // ---- against PyTorch: forward outputs and every gradient ----------------------------------------------------------
 
-async function checkAgainstTorch(f: Fixture, backend: CpuBackendName): Promise<void> {
+async function checkAgainstTorch(f: Fixture, backend: CpuBackendName, kernels?: Kernels): Promise<void> {
   const sd = await tensorsOf(`${f.name}.state_dict.safetensors`);
   const io = await tensorsOf(`${f.name}.io.safetensors`);
-  const model = fixtureModel(f, backend);
+  const model = fixtureModel(f, backend, {}, kernels);
   try {
     const result = loadStateDict(model, sd);
     assert.equal(result.layout, "bare");
@@ -235,6 +243,15 @@ for (const f of FIXTURES) {
   for (const backend of backends) {
     test(`${f.name} (${backend}): forward and all gradients match PyTorch`, () => checkAgainstTorch(f, backend));
   }
+  // The BLAS kernels, every product in BLAS however small (skipped, saying why, where no BLAS library loads).
+  const noBlas = loadBlas().blas === null;
+  test(
+    `${f.name} (blas kernels${
+      noBlas ? ", SKIPPED: no BLAS library loads" : ""
+    }): forward and all gradients match PyTorch`,
+    { skip: noBlas && loadBlas().reason },
+    () => checkAgainstTorch(f, "cpu", blasKernels(f.dtype, { minMacs: 0 })),
+  );
 }
 
 for (const backend of ["cpu", "js"] as const) {
@@ -451,7 +468,7 @@ test(`${OURS_RNN}: our RNN file and its io file are reproduced byte for byte`, (
 test(`modelFromTorchFile rebuilds ${OURS_RNN} from its metadata and reproduces y exactly`, async () => {
   const model = await modelFromTorchFile(join(DIR, `${OURS_RNN}.state_dict.safetensors`), { backend: "js" });
   const { seed: _s, backend: _b, ...want } = OURS_RNN_CONFIG;
-  const { seed: _s2, backend: _b2, init: _i, threads: _t, ...got } = model.config;
+  const { seed: _s2, backend: _b2, init: _i, threads: _t, kernels: _k, ...got } = model.config;
   assert.deepEqual(got, want);
   sameParams(model, cpuModel(OURS_RNN_CONFIG));
   const io = await tensorsOf(`${OURS_RNN}.io.safetensors`);

@@ -30,6 +30,16 @@ export type { Arr, DType };
 export type CellType = "lstm" | "rnn" | (string & Record<never, never>);
 
 /**
+ * Which CPU kernels run a model (backend "cpu"): "wasm" (WebAssembly SIMD; bit-identical everywhere), "blas" (matrix
+ * products in the machine's BLAS through FFI, pointwise work in wasm), or "auto" (BLAS where it loads, else wasm).
+ * Implemented in `backend/cpu/cpu_kernels.ts`.
+ */
+export type CpuKernelChoice = "wasm" | "blas" | "auto";
+
+/** The choices of `CpuKernelChoice`. */
+export const CPU_KERNEL_CHOICES: readonly CpuKernelChoice[] = ["wasm", "blas", "auto"];
+
+/**
  * The kernel set of one backend. Every method works on arrays from this backend's `alloc`.
  *
  * @example

@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { Arr, DType, Kernels } from "./kernels.ts";
+import { type Arr, CPU_KERNEL_CHOICES, type CpuKernelChoice, type DType, type Kernels } from "./kernels.ts";
 import { jsKernels } from "./js_kernels.ts";
 import { checkInitConfig, type InitConfig, initParameter, type ParamRole } from "./init.ts";
 import { Rng } from "../rng.ts";
@@ -63,6 +63,12 @@ export interface ModelConfig {
    * Sweeps run one model per core and keep 1; a single large model trains faster with the machine's cores.
    */
   threads?: number;
+  /**
+   * Which CPU kernels (backend "cpu"): "wasm" (default; bit-identical everywhere, what every committed result ran
+   * on), "blas" (matrix products in the machine's BLAS through FFI), or "auto" (BLAS where it loads). See
+   * `backend/cpu/cpu_kernels.ts` (`cpuModel` passes it on).
+   */
+  kernels?: CpuKernelChoice;
 }
 
 /** One named parameter: its place in the flat buffers and views of its value and gradient. */
@@ -581,6 +587,12 @@ function validateConfig(c: ModelConfig): Model["config"] {
     throw new RangeError(`Model: threads = ${threads}, expected an integer in [1, 64]`);
   }
   if (c.init !== undefined) checkInitConfig(c.init);
+  const kernels = c.kernels ?? "wasm";
+  if (!(CPU_KERNEL_CHOICES as readonly string[]).includes(kernels)) {
+    throw new RangeError(
+      `Model: kernels = ${JSON.stringify(kernels)}, expected one of ${CPU_KERNEL_CHOICES.join(", ")}`,
+    );
+  }
   const seed = c.seed ?? 0;
   if (!(Number.isSafeInteger(seed) && seed >= 0)) {
     throw new RangeError(`Model: seed = ${seed}, expected a non-negative integer`);
@@ -597,5 +609,6 @@ function validateConfig(c: ModelConfig): Model["config"] {
     seed,
     backend,
     threads,
+    kernels,
   };
 }

@@ -11,6 +11,9 @@ import type { Arr, CellType } from "./kernels.ts";
 import { gemmReference } from "./gemm.ts";
 import { cellDefinition } from "./cells.ts";
 
+/** A matrix product with the signature of `Kernels.gemm` (the loops below use it for their per-step products). */
+export type Gemm = typeof gemmReference;
+
 /** Views of T (or T+1) consecutive steps of a (steps, rows, width) buffer; made once per call, not per step. */
 function stepViews(a: Arr, steps: number, stride: number): Arr[] {
   return Array.from({ length: steps }, (_, t) => a.subarray(t * stride, (t + 1) * stride));
@@ -36,12 +39,13 @@ export function recurrentForward(
   h: Arr,
   c: Arr | null,
   wHhT: Arr,
+  gemm: Gemm = gemmReference,
 ): void {
   const def = cellDefinition(cell), GH = def.gates * H;
   const gatesAt = stepViews(gates, T, B * GH), hAt = stepViews(h, T + 1, B * H);
   const cAt = c === null ? null : stepViews(c, T + 1, B * H);
   for (let t = 0; t < T; t++) {
-    gemmReference(B, GH, H, hAt[t], H, 1, wHhT, GH, gatesAt[t], GH, true);
+    gemm(B, GH, H, hAt[t], H, 1, wHhT, GH, gatesAt[t], GH, true);
     def.forward(B, H, gatesAt[t], hAt[t], cAt === null ? null : cAt[t], hAt[t + 1], cAt === null ? null : cAt[t + 1]);
   }
 }
@@ -75,6 +79,7 @@ export function recurrentBackward(
   truncate: number,
   dhNorm: Arr | null,
   dcNorm: Arr | null,
+  gemm: Gemm = gemmReference,
 ): void {
   const def = cellDefinition(cell), GH = def.gates * H, BH = B * H;
   const gatesAt = stepViews(gates, T, B * GH), hAt = stepViews(h, T + 1, BH);
@@ -92,7 +97,7 @@ export function recurrentBackward(
       dh.fill(0, 0, BH); // the state entering this chunk is detached
       dc.fill(0, 0, BH);
     } else {
-      gemmReference(B, H, GH, gatesAt[t], GH, 1, wHh, H, dh, H, false); // dh = dG[t] · W_hh: reaches h[t-1]
+      gemm(B, H, GH, gatesAt[t], GH, 1, wHh, H, dh, H, false); // dh = dG[t] · W_hh: reaches h[t-1]
     }
   }
 }

@@ -39,7 +39,7 @@ export function cpuModel(config: ModelConfig): Model {
         `use backend "js" (the reference kernels run every registered cell) or dtype "float64"`,
     );
   }
-  const kernels = cpuKernels(dtype, { threads });
+  const kernels = cpuKernels(dtype, { threads, kernels: config.kernels });
   try {
     return new Model(config, kernels);
   } catch (e) {
