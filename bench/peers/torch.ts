@@ -31,17 +31,27 @@ export interface TorchCase {
 
 /** The Python to use, or why there is none. */
 export function findTorchPython(): { python: string; version: string } | { python: null; reason: string } {
-  const python = process.env.LSTM_LAB_PYTHON || "python3";
-  const r = spawnSync(python, ["-c", "import torch, sys; print(torch.__version__)"], {
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  if (r.error !== undefined) return { python: null, reason: `${python}: ${r.error.message}` };
-  if (r.status !== 0) {
-    const last = (r.stderr ?? "").trim().split("\n").pop() ?? "";
-    return { python: null, reason: `${python} -c "import torch" failed: ${last} (set LSTM_LAB_PYTHON)` };
+  // LSTM_LAB_PYTHON, else the first Python on PATH, else the system's (Debian's python3-torch installs there, and a
+  // pyenv or venv python3 on PATH often lacks torch)
+  const candidates = process.env.LSTM_LAB_PYTHON ? [process.env.LSTM_LAB_PYTHON] : ["python3", "/usr/bin/python3"];
+  const reasons: string[] = [];
+  for (const python of candidates) {
+    const r = spawnSync(python, ["-c", "import torch, sys; print(torch.__version__)"], {
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    if (r.error !== undefined) {
+      reasons.push(`${python}: ${r.error.message}`);
+      continue;
+    }
+    if (r.status !== 0) {
+      const last = (r.stderr ?? "").trim().split("\n").pop() ?? "";
+      reasons.push(`${python} -c "import torch" failed: ${last}`);
+      continue;
+    }
+    return { python, version: r.stdout.trim() };
   }
-  return { python, version: r.stdout.trim() };
+  return { python: null, reason: `${reasons.join("; ")} (set LSTM_LAB_PYTHON)` };
 }
 
 /** What one PyTorch process reported. */
