@@ -238,8 +238,7 @@ function report(title: string, errors: Record<string, ErrorStat>): void {
 }
 
 for (const f of FIXTURES) {
-  // (the GRU has no WebAssembly kernel yet: float32 runs on the reference kernels)
-  const backends: CpuBackendName[] = f.dtype === "float32" && f.cell !== "gru" ? ["cpu", "js"] : ["js"];
+  const backends: CpuBackendName[] = f.dtype === "float32" ? ["cpu", "js"] : ["js"];
   for (const backend of backends) {
     test(`${f.name} (${backend}): forward and all gradients match PyTorch`, () => checkAgainstTorch(f, backend));
   }

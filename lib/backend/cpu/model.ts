@@ -19,7 +19,7 @@ import { jsKernels } from "../../nn/js_kernels.ts";
  * @example
  * ```ts
  * import { cpuBackendFor } from "./model.ts";
- * cpuBackendFor({ cell: "gru", inputSize: 1, hiddenSize: 4, outputSize: 1 }).backend; // "js"
+ * cpuBackendFor({ cell: "lstm", variant: "CIFG", inputSize: 1, hiddenSize: 4, outputSize: 1 }).backend; // "js"
  * ```
  */
 export function cpuBackendFor(config: ModelConfig): { backend: "cpu" | "js"; note: string | null } {
