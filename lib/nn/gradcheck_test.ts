@@ -9,6 +9,10 @@ import { lossAndGradient, type LossKind } from "./loss.ts";
 import { Model, type ReadoutPlacement } from "./model.ts";
 import type { CellType } from "./layer.ts";
 import { cellDefinition, type CellOptions, MODEL_LSTM_VARIANTS } from "./cells.ts";
+import process from "node:process";
+
+/** LSTM_LAB_GRADCHECK_REPORT=1 prints each case's largest relative error (for reports). */
+const REPORT = process.env.LSTM_LAB_GRADCHECK_REPORT === "1";
 
 const I = 3, H = 5, B = 3, T = 7, EPS = 1e-6;
 
@@ -213,6 +217,10 @@ function check(c: Case, seed = 1) {
     ["h0", g.h0, numeric(p.h0)],
   ];
   if (p.c0 !== null) results.push(["c0", g.c0!, numeric(p.c0)]);
+  if (REPORT) {
+    const worst = Math.max(...results.map(([, a, n]) => maxRelErr(a, n).err));
+    console.log(`gradcheck ${JSON.stringify(c)} max rel err ${worst.toExponential(2)}`);
+  }
   for (const [name, a, n] of results) {
     const { err, at } = maxRelErr(a, n);
     let where = `${name}[${at}]`;
