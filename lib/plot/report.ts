@@ -203,7 +203,7 @@ ${tableHtml(["experiment", "role", "status", "merged", "commit", "runtime", "ref
         body += `\n<p class="not-run">${esc(e.name)}: not run.</p>`;
         continue;
       }
-      const Tmax = Math.max(...r.flow.map(nominalT));
+      const Tmax = r.flow.reduce((m, f) => Math.max(m, nominalT(f)), 0);
       const spec = experimentFigures(r, "gradient-flow").find((f) => f.name === "gradient_flow")!.spec;
       const rows = decayRates(r.flow, { at: "init" }).filter((d) => d.T === Tmax).map((d) => [
         d.series,
