@@ -5,6 +5,11 @@
  * layer and the model read this table; a new cell is one file with its forward beside its backward, registered here
  * (or by `registerCell` from anywhere below the backends). Fast kernels (wasm, WebGPU) implement the cells they name.
  *
+ * Registered here: "lstm" (the seed's cell, `lstm.ts`), "rnn" (`rnn.ts`), "gru" (PyTorch's nn.GRU, `gru.ts`: its
+ * recurrent part is kept apart, `splitHidden`), and, on first use through `resolveCell`, the LSTM with Greff et al.'s
+ * variants and peepholes (`lstm_variants.ts`: extra parameters `rnn.peephole_l{k}`). The 1997 block network
+ * (`lstm_1997.ts`) is a whole network, not a cell of this table.
+ *
  * @module
  */
 
