@@ -20,7 +20,7 @@ import type { PeerResult } from "./tfjs.ts";
 /** One case for the PyTorch peer: the batch time-major (T, B, I), as ours. */
 export interface TorchCase {
   config: string;
-  cell: "lstm" | "rnn";
+  cell: "lstm" | "rnn" | "gru";
   I: number;
   H: number;
   B: number;

@@ -10,7 +10,7 @@ JOB.json: {"threads": n, "unsetEnv": [names], "timing": {"runs", "minRunMs", "wa
            "cases": [{"config", "cell", "I", "H", "B", "T", "x": "path of float32 (T, B, I)",
                       "target": "path of float32 (B)"}]}
 
-The model is what a PyTorch user writes: nn.LSTM(I, H) (or nn.RNN(I, H), tanh), time-major input (T, B, I) as ours,
+The model is what a PyTorch user writes: nn.LSTM(I, H) (or nn.GRU(I, H), or nn.RNN(I, H), tanh), time-major input (T, B, I) as ours,
 nn.Linear(H, 1) on the last step's output, MSELoss, torch.optim.Adam(lr=1e-3); a training step is zero_grad, forward,
 loss, backward, step. The forward pass is the same forward under torch.no_grad(). Timing mirrors bench/timing.ts:
 warm-up, calls per run so a run lasts minRunMs, the median of the runs' per-call means, within budgetMs per case.
@@ -89,7 +89,9 @@ def run_case(torch, c, timing, budget_ms):
     start = time.perf_counter() * 1e3
     I, H, B, T = c["I"], c["H"], c["B"], c["T"]
     torch.manual_seed(0)
-    rnn = torch.nn.LSTM(I, H) if c["cell"] == "lstm" else torch.nn.RNN(I, H, nonlinearity="tanh")
+    kinds = {"lstm": lambda: torch.nn.LSTM(I, H), "gru": lambda: torch.nn.GRU(I, H),
+             "rnn": lambda: torch.nn.RNN(I, H, nonlinearity="tanh")}
+    rnn = kinds[c["cell"]]()
     readout = torch.nn.Linear(H, 1)
     params = list(rnn.parameters()) + list(readout.parameters())
     opt = torch.optim.Adam(params, lr=1e-3)

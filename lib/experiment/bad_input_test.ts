@@ -353,9 +353,9 @@ data("missing_task", (e) => void delete e.task, /^task: missing, expected an obj
 data(
   "missing_model",
   (e) => void delete e.model,
-  /^model: missing, expected an object \(cell, hiddenSize, numLayers, init, dtype\)$/,
+  /^model: missing, expected an object \(cell, variant, peepholes, hiddenSize, numLayers, init, dtype\)$/,
 );
-data("missing_cell", (e) => void delete e.model.cell, /^model\.cell: missing, expected "lstm" \| "rnn"$/);
+data("missing_cell", (e) => void delete e.model.cell, /^model\.cell: missing, expected "lstm" \| "rnn" \| "gru"$/);
 data(
   "missing_budget",
   (e) => void delete e.training.maxSequences,
@@ -382,7 +382,32 @@ data(
   (e) => void (e.model.hiddenSize = 0),
   /^model\.hiddenSize: got 0, expected a positive integer ≤ 8192$/,
 );
-data("cell_gru", (e) => void (e.model.cell = "gru"), /^model\.cell: got "gru", expected "lstm" \| "rnn"$/);
+data("cell_lru", (e) => void (e.model.cell = "lru"), /^model\.cell: got "lru", expected "lstm" \| "rnn" \| "gru"$/);
+data(
+  "cell_variant_unknown",
+  (e) => void (e.model.variant = "CIFGG"),
+  /^model\.variant: got "CIFGG", expected "NP" \| "vanilla" \| "NIG" \| "NFG" \| "NOG" \| "NIAF" \| "NOAF" \| "CIFG"$/,
+);
+data(
+  "cell_variant_fgr",
+  (e) => void (e.model.variant = "FGR"),
+  /^model\.variant: got "FGR", expected "NP" \| "vanilla" \| .* \| "CIFG"$/,
+);
+data(
+  "cell_variant_on_gru",
+  (e) => void Object.assign(e.model, { cell: "gru", variant: "CIFG" }),
+  /^cell "lstm seed=0": model\.variant: got "CIFG", expected no variant: only cell "lstm" has options \(this cell is "gru"\)$/,
+);
+data(
+  "cell_peepholes_string",
+  (e) => void (e.model.peepholes = "yes"),
+  /^model\.peepholes: got "yes", expected true or false$/,
+);
+data(
+  "cell_peepholes_on_rnn",
+  (e) => void Object.assign(e.model, { cell: "rnn", peepholes: true }),
+  /^cell "lstm seed=0": model\.peepholes: got true, expected no peepholes: only cell "lstm" has options \(this cell is "rnn"\)$/,
+);
 data(
   "dtype_half",
   (e) => void (e.model.dtype = "float16"),
@@ -448,7 +473,7 @@ data(
 data(
   "unknown_model_key",
   (e) => void (e.model.layers = 2),
-  /^model\.layers: unknown key, expected one of cell, hiddenSize, numLayers, init, dtype$/,
+  /^model\.layers: unknown key, expected one of cell, variant, peepholes, hiddenSize, numLayers, init, dtype$/,
 );
 data(
   "unknown_training_key",
@@ -531,8 +556,8 @@ data(
 );
 data(
   "variant_bad_value",
-  (e) => void (e.sweep.variants.rnn = { model: { cell: "gru" } }),
-  /^cell "rnn seed=0": sweep\.variants\.rnn\.model\.cell: got "gru", expected "lstm" \| "rnn"$/,
+  (e) => void (e.sweep.variants.rnn = { model: { cell: "lru" } }),
+  /^cell "rnn seed=0": sweep\.variants\.rnn\.model\.cell: got "lru", expected "lstm" \| "rnn" \| "gru"$/,
 );
 data(
   "cells_same_config",

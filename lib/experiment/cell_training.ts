@@ -330,6 +330,8 @@ export class CellRecorder {
 export function modelConfigOf(cell: Cell, task: Task): ModelConfig {
   return {
     cell: cell.model.cell,
+    ...(cell.model.variant !== undefined ? { variant: cell.model.variant } : {}),
+    ...(cell.model.peepholes !== undefined ? { peepholes: cell.model.peepholes } : {}),
     inputSize: task.inputSize,
     hiddenSize: cell.model.hiddenSize,
     numLayers: cell.model.numLayers,

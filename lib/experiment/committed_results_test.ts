@@ -20,6 +20,8 @@ import { runCell } from "./run_cell.ts";
 const CELLS: [string, string][] = [
   ["gradient-flow", "rnn-rho0.9 seqLen=100 seed=0"],
   ["gradient-flow", "lstm-fb1 seqLen=200 seed=3"],
+  ["gradient-flow-cells", "gru seqLen=100 seed=0"],
+  ["gradient-flow-cells", "lstm-NFG seqLen=100 seed=3"],
   ["adding-learnability", "rnn seqLen=11 seed=0"],
   ["latch", "lstm seqLen=100 seed=3"],
   ["long-lag", "rnn task.params.p=4 seed=4"],

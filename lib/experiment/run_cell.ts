@@ -20,7 +20,7 @@
  */
 
 import type { Arr } from "../arr.ts";
-import { cpuModel } from "../backend/cpu/model.ts";
+import { cpuBackendFor, cpuModel } from "../backend/cpu/model.ts";
 import { createModel } from "../backend/model.ts";
 import { sharedWebGpuDevice, type WebGpuContext } from "../backend/webgpu/device.ts";
 import { spectralNorm, spectralRadius } from "../linalg.ts";
@@ -48,6 +48,19 @@ import {
 } from "./cell_training.ts";
 
 export type { CellProgress };
+
+const noted = new Set<string>();
+
+/** The backend of a cell: a "cpu" cell whose cell has no wasm kernel runs on the reference kernels (said once). */
+function cpuBackend(cell: Cell, config: ReturnType<typeof modelConfigOf>): "cpu" | "js" | "webgpu" {
+  if (cell.backend !== "cpu") return cell.backend;
+  const { backend, note } = cpuBackendFor(config);
+  if (note !== null && !noted.has(note)) {
+    noted.add(note);
+    console.error(`note: ${note}`);
+  }
+  return backend;
+}
 
 /** Options of `runCell`. */
 export interface RunCellOptions {
@@ -79,7 +92,7 @@ export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<Ru
   const task = createTask(cell.task.name, cell.task.params);
   const config = modelConfigOf(cell, task);
   const device = cell.backend === "webgpu" ? opts.device ?? await sharedWebGpuDevice() : undefined;
-  const model = await createModel({ ...config, backend: cell.backend }, { device });
+  const model = await createModel({ ...config, backend: cpuBackend(cell, config) }, { device });
   // Gradient flow is measured by a CPU model: this one, or one loaded with the GPU's weights (created when needed).
   let mirror: Model | null = model instanceof Model ? model : null;
   try {

@@ -13,6 +13,7 @@
  */
 
 import * as v from "valibot";
+import { MODEL_LSTM_VARIANTS } from "../nn/cells.ts";
 
 /** Version of the experiment and result schemas; bump on any incompatible change. */
 export const SCHEMA_VERSION = 1;
@@ -77,9 +78,16 @@ export const InitSpec = v.strictObject({
   readout: v.optional(v.picklist(["uniform", "glorot"])),
 });
 
-/** The model of a cell (its input and output sizes come from the task). */
+/**
+ * The model of a cell (its input and output sizes come from the task). `cell`: "lstm" (the seed's cell; `variant` and
+ * `peepholes` choose Greff et al. 2017's variants, lib/nn/cells.ts), "rnn" or "gru". The options are absent unless
+ * written, so the cells that do not use them keep their hashes; that they belong to "lstm" is checked per cell
+ * (`expandSweep`), since a variant of the sweep may change the cell.
+ */
 export const ModelSpec = v.strictObject({
-  cell: v.picklist(["lstm", "rnn"]),
+  cell: v.picklist(["lstm", "rnn", "gru"]),
+  variant: v.optional(v.picklist(MODEL_LSTM_VARIANTS)),
+  peepholes: v.optional(v.boolean()),
   hiddenSize: posInt(LIMITS.hiddenSize),
   numLayers: v.optional(posInt(LIMITS.numLayers), 1),
   init: v.optional(InitSpec, {}),

@@ -219,6 +219,8 @@ export function expandSweep(experiment: unknown, opts: ExpandOptions = {}): Swee
       } catch (e) {
         throw new ExperimentError(source, [`cell "${label}": ${taskProblem((e as Error).message, where)}`]);
       }
+      const options = cellOptionsProblem(config);
+      if (options !== null) throw new ExperimentError(source, [`cell "${label}": ${options}`]);
       const tooBig = sizeProblem(config, task);
       if (tooBig !== null) throw new ExperimentError(source, [`cell "${label}": ${tooBig}`]);
       cells.push({ index: cells.length, hash: cellHash(config), label, axes, config });
@@ -261,16 +263,30 @@ function taskProblem(message: string, where: (keys: PathKey[]) => string): strin
  * ```
  */
 export function cellBytes(
-  model: { cell: "lstm" | "rnn"; hiddenSize: number; numLayers: number; dtype: "float32" | "float64" },
+  model: { cell: "lstm" | "rnn" | "gru"; hiddenSize: number; numLayers: number; dtype: "float32" | "float64" },
   inputSize: number,
   outputSize: number,
   T: number,
   B: number,
 ): number {
-  const G = model.cell === "lstm" ? 4 : 1, H = model.hiddenSize, L = model.numLayers;
+  // (the GRU keeps its hidden part apart: G more per row; the peepholes' 3H per layer are in the rounding)
+  const G = model.cell === "lstm" ? 4 : model.cell === "gru" ? 3 : 1, H = model.hiddenSize, L = model.numLayers;
   const params = L * G * H * (inputSize + H + 2) + (L - 1) * G * H * (H - inputSize) + outputSize * (H + 1);
-  const activations = T * B * (L * (G + 3) * H + inputSize + outputSize);
+  const perRow = model.cell === "gru" ? 2 * G + 3 : G + 3;
+  const activations = T * B * (L * perRow * H + inputSize + outputSize);
   return (4 * params + 2 * activations) * (model.dtype === "float64" ? 8 : 4);
+}
+
+/** The LSTM's options (variant, peepholes) on another cell. */
+function cellOptionsProblem(config: Cell): string | null {
+  const m = config.model;
+  for (const field of ["variant", "peepholes"] as const) {
+    if (m[field] !== undefined && m.cell !== "lstm") {
+      return `model.${field}: got ${JSON.stringify(m[field])}, expected no ${field}: only cell "lstm" has options ` +
+        `(this cell is "${m.cell}")`;
+    }
+  }
+  return null;
 }
 
 function sizeProblem(config: Cell, task: Task): string | null {

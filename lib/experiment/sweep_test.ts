@@ -36,8 +36,8 @@ describe("validation", () => {
     assert.equal(p.length, 1);
     assert.match(p[0], /^training\.optimizer\.lr: got 0, expected a number > 0$/);
     assert.throws(
-      () => expandSweep({ ...base, model: { cell: "gru", hiddenSize: 8 } }, { source: "experiments/x.ts" }),
-      (e: Error) => e.message === 'experiments/x.ts: model.cell: got "gru", expected "lstm" | "rnn"',
+      () => expandSweep({ ...base, model: { cell: "lru" as "gru", hiddenSize: 8 } }, { source: "experiments/x.ts" }),
+      (e: Error) => e.message === 'experiments/x.ts: model.cell: got "lru", expected "lstm" | "rnn" | "gru"',
     );
   });
   it("rejects unknown keys, wrong types and out-of-range values before anything runs", () => {

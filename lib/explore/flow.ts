@@ -277,8 +277,8 @@ export function measureModel(
     }
     return out;
   };
-  const H = model.config.hiddenSize, G = model.config.cell === "lstm" ? 4 : 1;
-  const w = model.parameter(`rnn.weight_hh_l${L - 1}`).value;
+  const H = model.config.hiddenSize, whh = model.parameter(`rnn.weight_hh_l${L - 1}`), G = whh.shape[0] / H;
+  const w = whh.value;
   return {
     dh: med(res.dhNorm![L - 1]),
     dc: res.dcNorm === null ? null : med(res.dcNorm[L - 1]),

@@ -249,7 +249,7 @@ export async function loadTorchFile(
 
 /**
  * The model configuration that a state dict describes. Sizes come from the keys and shapes: the cell from the rows of
- * `weight_hh_l0` (4H: "lstm", H: "rnn"), `inputSize` from `weight_ih_l0`, `hiddenSize` from `weight_hh_l0`,
+ * `weight_hh_l0` (4H: "lstm", 3H: "gru", H: "rnn"), `inputSize` from `weight_ih_l0`, `hiddenSize` from `weight_hh_l0`,
  * `numLayers` from the highest `_l{k}`, `dtype` from the tensors; a prefixed dict's `readout.weight` gives
  * `outputSize` (placement "last", which shapes cannot tell), a bare dict has readout "none". Metadata entries as
  * `saveTorchFile` writes them take precedence over what is inferred.
@@ -282,14 +282,14 @@ export function configFromStateDict(
   if (whh !== undefined && whh.shape.length === 2 && whh.shape[1] > 0) {
     const [rows, H] = whh.shape;
     const gates = rows / H;
-    if (gates !== 4 && gates !== 1) {
+    if (gates !== 4 && gates !== 3 && gates !== 1) {
       throw new RangeError(
         `${where}: "${prefix}weight_hh_l0" has shape [${whh.shape.join(", ")}]: ${
           Number.isInteger(gates) ? cellDescription(gates) : `${rows} rows for hidden size ${H}`
-        }; expected 4H rows (an nn.LSTM) or H rows (an nn.RNN)`,
+        }; expected 4H rows (an nn.LSTM), 3H (an nn.GRU) or H rows (an nn.RNN)`,
       );
     }
-    inferred.cell = gates === 1 ? "rnn" : "lstm";
+    inferred.cell = gates === 1 ? "rnn" : gates === 3 ? "gru" : "lstm";
   }
   if (wih !== undefined && wih.shape.length === 2) inferred.inputSize = wih.shape[1];
   if (whh !== undefined && whh.shape.length === 2) inferred.hiddenSize = whh.shape[1];
@@ -417,14 +417,14 @@ export function timeMajorToBatchFirst(
 // ---------------------------------------------------------------------------------------------------------------------
 
 function gatesOf(cell: CellType): number {
-  return cell === "lstm" ? 4 : 1;
+  return cell === "lstm" ? 4 : cell === "gru" ? 3 : 1;
 }
 
 function cellDescription(gates: number): string {
   if (gates === 4) return "an LSTM (nn.LSTM: 4 gates, 4H rows)";
-  if (gates === 3) return "a GRU (nn.GRU: 3 gates, 3H rows), which lstm-lab does not have";
+  if (gates === 3) return "a GRU (nn.GRU: 3 gates, 3H rows)";
   if (gates === 1) return "a vanilla RNN (nn.RNN: H rows)";
-  return `a module with ${gates}·H rows (neither nn.LSTM's 4H nor nn.RNN's H)`;
+  return `a module with ${gates}·H rows (neither nn.LSTM's 4H, nn.GRU's 3H nor nn.RNN's H)`;
 }
 
 function layoutDescription(layout: StateDictLayout): string {
@@ -514,6 +514,8 @@ function shapeFormula(p: Parameter, model: Model): string {
     case "bias_ih":
     case "bias_hh":
       return `(${gh}) for the model's cell "${c.cell}", hiddenSize ${c.hiddenSize}`;
+    case "peephole":
+      return `(3·hiddenSize) for the model's LSTM peepholes, hiddenSize ${c.hiddenSize}`;
     case "readout.weight":
       return `(outputSize, hiddenSize) for the model's outputSize ${c.outputSize}, hiddenSize ${c.hiddenSize}`;
     case "readout.bias":
@@ -541,7 +543,9 @@ function parseModelMetadata(where: string, metadata: Record<string, string>): Pa
   const bad = (k: string, want: string) =>
     new RangeError(`${where}: metadata ${k} = ${JSON.stringify(metadata[k])}, expected ${want}`);
   if ("cell" in metadata) {
-    if (metadata.cell !== "lstm" && metadata.cell !== "rnn") throw bad("cell", `"lstm" or "rnn"`);
+    if (metadata.cell !== "lstm" && metadata.cell !== "rnn" && metadata.cell !== "gru") {
+      throw bad("cell", `"lstm", "rnn" or "gru"`);
+    }
     out.cell = metadata.cell;
   }
   for (const k of ["inputSize", "hiddenSize", "numLayers", "outputSize"] as const) {

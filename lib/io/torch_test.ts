@@ -44,6 +44,8 @@ import {
 } from "./torch.ts";
 
 const DIR = fileURLToPath(new URL("./testdata/", import.meta.url));
+/** The nn.GRU fixtures of lib/nn/testdata (tools/torch_gru_fixtures.py, torch 1.13): the same x, h0, r, rh, loss. */
+const NN_DIR = fileURLToPath(new URL("../nn/testdata/", import.meta.url));
 const B = 3, T = 7;
 const WRITE_OURS = process.env.LSTM_LAB_WRITE_OURS === "1";
 const REPORT = process.env.LSTM_LAB_TORCH_REPORT === "1";
@@ -55,6 +57,8 @@ interface Fixture {
   I: number;
   H: number;
   L: number;
+  /** Where the files are (default testdata/ beside this file). */
+  dir?: string;
 }
 
 const FIXTURES: Fixture[] = [
@@ -62,6 +66,9 @@ const FIXTURES: Fixture[] = [
   { name: "lstm_i3_h5_l2_f32", cell: "lstm", dtype: "float32", I: 3, H: 5, L: 2 },
   { name: "rnn_tanh_i3_h5_l2_f64", cell: "rnn", dtype: "float64", I: 3, H: 5, L: 2 },
   { name: "lstm_i2_h4_l1_f64", cell: "lstm", dtype: "float64", I: 2, H: 4, L: 1 },
+  { name: "gru_i3_h5_l2_f64", cell: "gru", dtype: "float64", I: 3, H: 5, L: 2, dir: NN_DIR },
+  { name: "gru_i3_h5_l2_f32", cell: "gru", dtype: "float32", I: 3, H: 5, L: 2, dir: NN_DIR },
+  { name: "gru_i2_h4_l1_f64", cell: "gru", dtype: "float64", I: 2, H: 4, L: 1, dir: NN_DIR },
 ];
 
 /** `list(nn.LSTM(3, 5, num_layers=2).state_dict().keys())` (the same for nn.RNN), printed by torch 2.13. */
@@ -78,8 +85,8 @@ const TORCH_KEYS_L2 = [
 
 // ---- helpers --------------------------------------------------------------------------------------------------------
 
-async function tensorsOf(file: string): Promise<Map<string, NamedTensor>> {
-  return (await readSafetensorsFile(join(DIR, file))).tensors;
+async function tensorsOf(file: string, dir = DIR): Promise<Map<string, NamedTensor>> {
+  return (await readSafetensorsFile(join(dir, file))).tensors;
 }
 
 function get(m: Map<string, NamedTensor>, k: string): Float32Array | Float64Array {
@@ -177,8 +184,8 @@ function withTmpDir<R>(fn: (dir: string) => Promise<R>): Promise<R> {
 // ---- against PyTorch: forward outputs and every gradient ----------------------------------------------------------
 
 async function checkAgainstTorch(f: Fixture, backend: CpuBackendName, kernels?: Kernels): Promise<void> {
-  const sd = await tensorsOf(`${f.name}.state_dict.safetensors`);
-  const io = await tensorsOf(`${f.name}.io.safetensors`);
+  const sd = await tensorsOf(`${f.name}.state_dict.safetensors`, f.dir);
+  const io = await tensorsOf(`${f.name}.io.safetensors`, f.dir);
   const model = fixtureModel(f, backend, {}, kernels);
   try {
     const result = loadStateDict(model, sd);
@@ -277,13 +284,13 @@ for (const backend of ["cpu", "js"] as const) {
 for (const f of FIXTURES) {
   test(`${f.name}: stateDict(only "rnn") has PyTorch's keys in its order and save_file's exact bytes`, async () => {
     const file = `${f.name}.state_dict.safetensors`;
-    const model = fixtureModel(f, "js");
-    await loadTorchFile(model, join(DIR, file));
+    const model = fixtureModel(f, "js"), dir = f.dir ?? DIR;
+    await loadTorchFile(model, join(dir, file));
     const sd = stateDict(model, { only: "rnn" });
     const want = f.L === 2 ? TORCH_KEYS_L2 : TORCH_KEYS_L2.slice(0, 4);
     assert.deepEqual([...sd.keys()], want);
-    assert.deepEqual([...sd.keys()].sort(), [...(await tensorsOf(file)).keys()].sort());
-    assert.deepEqual(encodeSafetensors(sd), new Uint8Array(readFileSync(join(DIR, file))));
+    assert.deepEqual([...sd.keys()].sort(), [...(await tensorsOf(file, dir)).keys()].sort());
+    assert.deepEqual(encodeSafetensors(sd), new Uint8Array(readFileSync(join(dir, file))));
   });
 }
 
@@ -476,9 +483,9 @@ test(`modelFromTorchFile rebuilds ${OURS_RNN} from its metadata and reproduces y
   assert.deepEqual(bits(new Float64Array(y)), bits(get(io, "y")));
 });
 
-test("modelFromTorchFile infers an nn.LSTM / nn.RNN from PyTorch's keys and shapes (no metadata)", async () => {
+test("modelFromTorchFile infers an nn.LSTM / nn.GRU / nn.RNN from PyTorch's keys and shapes (no metadata)", async () => {
   for (const f of FIXTURES) {
-    const file = join(DIR, `${f.name}.state_dict.safetensors`);
+    const file = join(f.dir ?? DIR, `${f.name}.state_dict.safetensors`);
     assert.deepEqual((await readSafetensorsFile(file)).metadata, {});
     const model = await modelFromTorchFile(file, { backend: "js" });
     const c = model.config;
@@ -490,7 +497,7 @@ test("modelFromTorchFile infers an nn.LSTM / nn.RNN from PyTorch's keys and shap
       "none",
       f.dtype,
     ]);
-    const io = await tensorsOf(`${f.name}.io.safetensors`);
+    const io = await tensorsOf(`${f.name}.io.safetensors`, f.dir);
     const lstm = f.cell === "lstm";
     const y = model.forward(batchFirstToTimeMajor(get(io, "x"), B, T, f.I), T, B, {
       h0: get(io, "h0"),
@@ -525,7 +532,10 @@ test("configFromStateDict: metadata wins over inference; unsupported modules are
   const net = (await readSafetensorsFile(join(DIR, "net_lstm_linear_f32.state_dict.safetensors"))).tensors;
   assert.equal(configFromStateDict(net, { readout: "every" }).readout, "every");
   assert.throws(() => configFromStateDict(net, { numLayers: "two" }), /metadata numLayers = "two", expected a non/);
-  assert.throws(() => configFromStateDict(net, { cell: "gru" }), /metadata cell = "gru", expected "lstm" or "rnn"/);
+  assert.throws(
+    () => configFromStateDict(net, { cell: "lru" }),
+    /metadata cell = "lru", expected "lstm", "rnn" or "gru"/,
+  );
   // Metadata that contradicts the tensors (a 2 KB file claiming 30000 layers would stall model construction).
   assert.throws(
     () => configFromStateDict(tensors, { numLayers: "30000" }),
@@ -549,7 +559,9 @@ test("configFromStateDict: metadata wins over inference; unsupported modules are
     data: new Float32Array(shape.reduce((a, b) => a * b, 1)),
   });
   const gru = new Map([["weight_ih_l0", t([15, 2])], ["weight_hh_l0", t([15, 5])]]);
-  assert.throws(() => configFromStateDict(gru), /GRU/);
+  assert.equal(configFromStateDict(gru).cell, "gru"); // 3H rows: an nn.GRU
+  const odd = new Map([["weight_ih_l0", t([10, 2])], ["weight_hh_l0", t([10, 5])]]);
+  assert.throws(() => configFromStateDict(odd), /2·H rows .*expected 4H rows \(an nn\.LSTM\), 3H \(an nn\.GRU\)/);
   const bi = new Map([["weight_ih_l0", t([20, 2])], ["weight_hh_l0", t([20, 5])], [
     "weight_ih_l0_reverse",
     t([20, 2]),

@@ -53,7 +53,7 @@ describe("a toy cell registered in nn/ only", () => {
     assert.equal(cellDefinition("toy-gated").gates, 2);
     const m = new Model({ cell: "toy-gated", inputSize: I, hiddenSize: H, outputSize: 1, backend: "js" });
     assert.deepEqual(m.parameter("rnn.weight_hh_l0").shape, [2 * H, H]);
-    assert.throws(() => cellDefinition("nope"), /cell = "nope", expected "lstm" or "rnn" or "toy-gated"/);
+    assert.throws(() => cellDefinition("nope"), /cell = "nope", expected "lstm" or "rnn" or "gru" or "toy-gated"/);
   });
 
   it("its gradients (every parameter, 2 layers, probes on) match finite differences in float64", () => {

@@ -124,7 +124,14 @@ export function checkInitConfig(cfg: unknown): asserts cfg is InitConfig {
 }
 
 /** The parameter groups `initParameter` knows. */
-export type ParamRole = "weight_ih" | "weight_hh" | "bias_ih" | "bias_hh" | "readout.weight" | "readout.bias";
+export type ParamRole =
+  | "weight_ih"
+  | "weight_hh"
+  | "bias_ih"
+  | "bias_hh"
+  | "peephole"
+  | "readout.weight"
+  | "readout.bias";
 
 /** What `initParameter` needs to know about one parameter. */
 export interface ParamSlot {
@@ -172,6 +179,9 @@ export function initParameter(p: ParamSlot, gates: number, hidden: number, cfg: 
       }
       return;
     }
+    case "peephole": // Greff et al. 2017 initialise the peepholes like the other weights: U[-1/√H, 1/√H] here
+      uniform(k);
+      return;
     case "readout.weight": {
       const scheme = cfg.readout ?? "uniform";
       if (scheme === "uniform") uniform(k);

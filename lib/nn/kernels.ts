@@ -40,6 +40,22 @@ export type CpuKernelChoice = "wasm" | "blas" | "auto";
 export const CPU_KERNEL_CHOICES: readonly CpuKernelChoice[] = ["wasm", "blas", "auto"];
 
 /**
+ * What some cells need beyond gates and states (see `CellDefinition` in cells.ts); null or absent for the LSTM and RNN.
+ */
+export interface LayerExtras {
+  /**
+   * Cells with `splitHidden` (GRU): (T, B, G·H) hidden parts, each step's filled with b_hh by the caller; the forward
+   * loop adds h[t] · W_hhᵀ here instead of into gates, backward leaves their gradients (dW_hh, db_hh and the carry
+   * to h[t-1] come from them).
+   */
+  hidden: Arr | null;
+  /** The layer's extra parameters (peepholes, 3H), or null. */
+  extra: Arr | null;
+  /** Their gradient, accumulated by backward, or null. */
+  dExtra: Arr | null;
+}
+
+/**
  * The kernel set of one backend. Every method works on arrays from this backend's `alloc`.
  *
  * @example
@@ -104,7 +120,17 @@ export interface Kernels {
    * G = 4 (LSTM, c given) or 1 (RNN, c null). The cells are `lstmCellForward` / `rnnCellForward` of nn/lstm.ts and
    * nn/rnn.ts. Every step works row by row, so backends may split the batch rows across threads.
    */
-  recurrentForward(cell: CellType, T: number, B: number, H: number, gates: Arr, h: Arr, c: Arr | null, wHhT: Arr): void;
+  recurrentForward(
+    cell: CellType,
+    T: number,
+    B: number,
+    H: number,
+    gates: Arr,
+    h: Arr,
+    c: Arr | null,
+    wHhT: Arr,
+    extras?: LayerExtras | null,
+  ): void;
 
   /**
    * The backward recurrence (BPTT through the steps of the last forward pass):
@@ -116,7 +142,8 @@ export interface Kernels {
    *
    * On entry dh, dc (B, H) hold the gradients on the final states; on return, those on the initial states.
    * `dhSeq` (T, B, H) or null: gradients arriving at each h_t from above. `dhNorm`, `dcNorm` (T, B) or null:
-   * receive ‖∂L/∂h_t‖₂ and ‖∂L/∂c_t‖₂ per step and row (the cells' probes).
+   * receive ‖∂L/∂h_t‖₂ and ‖∂L/∂c_t‖₂ per step and row (the cells' probes). `extras`: see `LayerExtras` (cells other
+   * than the LSTM and RNN).
    */
   recurrentBackward(
     cell: CellType,
@@ -133,6 +160,7 @@ export interface Kernels {
     truncate: number,
     dhNorm: Arr | null,
     dcNorm: Arr | null,
+    extras?: LayerExtras | null,
   ): void;
 
   /** Releases what the kernel set holds (worker threads); its buffers must not be used afterwards. */

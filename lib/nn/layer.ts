@@ -29,7 +29,7 @@
  * @module
  */
 
-import type { Arr, CellType, Kernels } from "./kernels.ts";
+import type { Arr, CellType, Kernels, LayerExtras } from "./kernels.ts";
 import { cellDefinition } from "./cells.ts";
 
 export type { CellType };
@@ -49,6 +49,8 @@ export interface LayerWeights {
   bIh: Arr;
   /** `bias_hh_l{k}` (G·H) */
   bHh: Arr;
+  /** `peephole_l{k}` (extraPerUnit·H) for cells with extra parameters (see cells.ts), else absent. */
+  extra?: Arr;
 }
 
 /** Options of `RecurrentLayer.backward`. */
@@ -89,6 +91,8 @@ export class RecurrentLayer {
   h: Arr;
   /** (T+1, B, H), LSTM only: c[-1] in slot 0, c_t in slot t+1. */
   c: Arr | null;
+  /** (T, B, G·H), GRU-like cells (`splitHidden`) only: W_hh h_{t-1} + b_hh per step, its gradient after backward. */
+  hidden: Arr | null;
   /** (T, B, H): gradient arriving on each h_t from above (readout or next layer), written by the caller. */
   dhSeq: Arr;
   /** (B, H): after backward, ∂L/∂h_{-1} (the initial hidden state's gradient). */
@@ -108,6 +112,7 @@ export class RecurrentLayer {
   readonly #grad: LayerWeights;
   readonly #wIhT: Arr; // (I, G·H) transposed copy of W_ih, for contiguous rows in the forward product
   readonly #wHhT: Arr; // (H, G·H) transposed copy of W_hh
+  readonly #split: boolean;
 
   constructor(k: Kernels, cell: CellType, inputSize: number, hiddenSize: number, w: LayerWeights, grad: LayerWeights) {
     this.#k = k;
@@ -115,6 +120,14 @@ export class RecurrentLayer {
     this.#I = inputSize;
     this.#H = hiddenSize;
     this.G = gatesPerUnit(cell);
+    const def = cellDefinition(cell), extraSize = (def.extraPerUnit ?? 0) * hiddenSize;
+    if ((w.extra?.length ?? 0) !== extraSize || (grad.extra?.length ?? 0) !== extraSize) {
+      throw new RangeError(
+        `RecurrentLayer: cell "${cell}" has ${extraSize} extra parameters per layer, got weights ` +
+          `${w.extra?.length ?? 0} and gradients ${grad.extra?.length ?? 0}`,
+      );
+    }
+    this.#split = def.splitHidden ?? false;
     this.#w = w;
     this.#grad = grad;
     const GH = this.G * hiddenSize;
@@ -129,6 +142,7 @@ export class RecurrentLayer {
       this.dcNorm =
         k.alloc(0);
     this.c = null;
+    this.hidden = null;
   }
 
   /** Sizes the workspace for T steps of B rows; reuses its memory when it is large enough. */
@@ -143,6 +157,7 @@ export class RecurrentLayer {
     this.gates = grow(this.gates, T * B * GH);
     this.h = grow(this.h, (T + 1) * BH);
     if (cellDefinition(this.#cell).cellState) this.c = grow(this.c ?? k.alloc(0), (T + 1) * BH);
+    if (this.#split) this.hidden = grow(this.hidden ?? k.alloc(0), T * B * GH);
     this.dhNorm = grow(this.dhNorm, T * B);
     this.dcNorm = grow(this.dcNorm, T * B);
     if (this.dh.length !== BH) {
@@ -171,6 +186,8 @@ export class RecurrentLayer {
     const k = this.#k;
     for (const a of [this.gates, this.h, this.dhSeq, this.dh, this.dc, this.dhNorm, this.dcNorm]) k.free(a);
     if (this.c !== null) k.free(this.c);
+    if (this.hidden !== null) k.free(this.hidden);
+    this.hidden = null;
     this.gates =
       this.h =
       this.dhSeq =
@@ -220,10 +237,18 @@ export class RecurrentLayer {
       else this.c.set(c0);
     }
     // gates (T·B, G·H) = b_ih + b_hh + x (T·B, I) · W_ihᵀ (I, G·H): all input projections in one product
-    k.fillRows(T * B, GH, this.gates, w.bIh, w.bHh);
+    // (split cells: b_hh goes to the hidden parts, which the recurrence completes with h[t-1] · W_hhᵀ)
+    k.fillRows(T * B, GH, this.gates, w.bIh, this.#split ? null : w.bHh);
+    if (this.#split) k.fillRows(T * B, GH, this.hidden!, w.bHh, null);
     k.gemm(T * B, GH, I, x, I, 1, this.#wIhT, GH, this.gates, GH, true);
     // for t: gates[t] += h[t-1] · W_hhᵀ; cell → h_t, c_t
-    k.recurrentForward(this.#cell, T, B, H, this.gates, this.h, this.c, this.#wHhT);
+    k.recurrentForward(this.#cell, T, B, H, this.gates, this.h, this.c, this.#wHhT, this.#extras());
+  }
+
+  // What cells beyond the LSTM and RNN need (null for those, so their kernels see exactly what they always did).
+  #extras(): LayerExtras | null {
+    if (!this.#split && this.#w.extra === undefined) return null;
+    return { hidden: this.hidden, extra: this.#w.extra ?? null, dExtra: this.#grad.extra ?? null };
   }
 
   /**
@@ -267,12 +292,15 @@ export class RecurrentLayer {
       opts.truncate ?? 0,
       probes ? this.dhNorm : null,
       probes && this.c !== null ? this.dcNorm : null,
+      this.#extras(),
     );
     // dW_hh (G·H, H) += dGᵀ (G·H, T·B) · h[-1 .. T-2] (T·B, H); dW_ih (G·H, I) += dGᵀ · x (T·B, I)
-    k.gemm(GH, H, rows, this.gates, 1, GH, this.h, H, grad.wHh, H, true);
+    // (split cells: W_hh and b_hh get the hidden parts' gradients)
+    const dHidden = this.#split ? this.hidden! : this.gates;
+    k.gemm(GH, H, rows, dHidden, 1, GH, this.h, H, grad.wHh, H, true);
     k.gemm(GH, I, rows, this.gates, 1, GH, x, I, grad.wIh, I, true);
     k.addColumnSums(rows, GH, this.gates, GH, grad.bIh);
-    k.addColumnSums(rows, GH, this.gates, GH, grad.bHh);
+    k.addColumnSums(rows, GH, dHidden, GH, grad.bHh);
     // dx (T·B, I) = dG (T·B, G·H) · W_ih (G·H, I)
     if (dx !== null) k.gemm(rows, I, GH, this.gates, GH, 1, w.wIh, I, dx, I, false);
   }

@@ -25,7 +25,7 @@ import { type CellType, gatesPerUnit, type LayerWeights, RecurrentLayer } from "
 import { Linear, type LinearWeights } from "./linear.ts";
 import type { Batch } from "./batch.ts";
 import { lossAndGradient } from "./loss.ts";
-import { cellDefinition, cellNames } from "./cells.ts";
+import { cellDefinition, cellNames, type CellOptions, checkCellOptions, resolveCell } from "./cells.ts";
 import type { TrainStepOptions, TrainStepResult } from "./train_step.ts";
 import { clipGradNorm, clipGradValue, gradNorm } from "../optim/clip.ts";
 
@@ -40,7 +40,8 @@ export type ReadoutPlacement = "last" | "every" | "none";
 export type CpuBackendName = "cpu" | "js";
 
 /** What a model is. */
-export interface ModelConfig {
+export interface ModelConfig extends CellOptions {
+  /** "lstm" (the seed's cell; `variant`, `peepholes` select Greff et al.'s variants), "rnn", "gru", ... */
   cell: CellType;
   inputSize: number;
   hiddenSize: number;
@@ -148,7 +149,12 @@ export interface GateStats {
  * ```
  */
 export class Model {
-  readonly config: Readonly<Required<Omit<ModelConfig, "init">>> & { init: InitConfig };
+  readonly config:
+    & Readonly<Required<Omit<ModelConfig, "init" | "variant" | "peepholes">>>
+    & Readonly<CellOptions>
+    & { init: InitConfig };
+  /** The registered cell the kernels run: `config.cell` with its options (see `resolveCell` in cells.ts). */
+  readonly cellName: string;
   readonly kernels: Kernels;
   /** All parameters, flat, in `parameters` order. */
   readonly params: Arr;
@@ -187,7 +193,9 @@ export class Model {
     if (this.kernels.dtype !== cfg.dtype) {
       throw new RangeError(`Model: kernels are ${this.kernels.dtype} but config.dtype is ${cfg.dtype}`);
     }
-    const k = this.kernels, G = gatesPerUnit(cfg.cell), H = cfg.hiddenSize, L = cfg.numLayers;
+    this.cellName = resolveCell(cfg.cell, cfg);
+    const k = this.kernels, G = gatesPerUnit(this.cellName), H = cfg.hiddenSize, L = cfg.numLayers;
+    const extraPerUnit = cellDefinition(this.cellName).extraPerUnit ?? 0;
     const shapes: { name: string; role: ParamRole; layer: number; shape: number[] }[] = [];
     for (let l = 0; l < L; l++) {
       const inSize = l === 0 ? cfg.inputSize : H;
@@ -195,6 +203,10 @@ export class Model {
       shapes.push({ name: `rnn.weight_hh_l${l}`, role: "weight_hh", layer: l, shape: [G * H, H] });
       shapes.push({ name: `rnn.bias_ih_l${l}`, role: "bias_ih", layer: l, shape: [G * H] });
       shapes.push({ name: `rnn.bias_hh_l${l}`, role: "bias_hh", layer: l, shape: [G * H] });
+      // Peepholes [p_i | p_f | p_o] (not in PyTorch's nn.LSTM; after the layer's four, so they never shift them)
+      if (extraPerUnit > 0) {
+        shapes.push({ name: `rnn.peephole_l${l}`, role: "peephole", layer: l, shape: [extraPerUnit * H] });
+      }
     }
     if (cfg.readout !== "none") {
       shapes.push({ name: "readout.weight", role: "readout.weight", layer: -1, shape: [cfg.outputSize, H] });
@@ -218,11 +230,12 @@ export class Model {
       wHh: view(`rnn.weight_hh_l${l}`, of),
       bIh: view(`rnn.bias_ih_l${l}`, of),
       bHh: view(`rnn.bias_hh_l${l}`, of),
+      ...(extraPerUnit > 0 ? { extra: view(`rnn.peephole_l${l}`, of) } : {}),
     });
     this.layers = Array.from(
       { length: L },
       (_, l) =>
-        new RecurrentLayer(k, cfg.cell, l === 0 ? cfg.inputSize : H, H, weights(l, "value"), weights(l, "grad")),
+        new RecurrentLayer(k, this.cellName, l === 0 ? cfg.inputSize : H, H, weights(l, "value"), weights(l, "grad")),
     );
     const linear = (of: "value" | "grad"): LinearWeights => ({
       weight: view("readout.weight", of),
@@ -236,7 +249,7 @@ export class Model {
   reset(seed: number = this.config.seed): void {
     this.#live("reset");
     const rng = new Rng(seed);
-    const G = gatesPerUnit(this.config.cell);
+    const G = gatesPerUnit(this.cellName);
     for (const p of this.parameters) initParameter(p, G, this.config.hiddenSize, this.config.init, rng);
     this.grads.fill(0);
   }
@@ -422,6 +435,7 @@ export class Model {
   gateStats(l = this.config.numLayers - 1): GateStats {
     this.#live("gateStats");
     if (this.config.cell !== "lstm") throw new RangeError(`gateStats: cell is "${this.config.cell}", not "lstm"`);
+    // (an LSTM variant without a gate reports its constant: NIG's input gate 1, CIFG's 1 - f, ...)
     if (!this.#forwarded) throw new Error("gateStats: needs the activations of a forward pass not yet backpropagated");
     const layer = this.layers[l], T = this.#T, B = this.#B, H = this.config.hiddenSize;
     const stats = { input: new Float64Array(T), forget: new Float64Array(T), output: new Float64Array(T) };
@@ -593,6 +607,7 @@ function validateConfig(c: ModelConfig): Model["config"] {
       `Model: kernels = ${JSON.stringify(kernels)}, expected one of ${CPU_KERNEL_CHOICES.join(", ")}`,
     );
   }
+  checkCellOptions(c.cell, c, "Model");
   const seed = c.seed ?? 0;
   if (!(Number.isSafeInteger(seed) && seed >= 0)) {
     throw new RangeError(`Model: seed = ${seed}, expected a non-negative integer`);
@@ -610,5 +625,7 @@ function validateConfig(c: ModelConfig): Model["config"] {
     backend,
     threads,
     kernels,
+    ...(c.variant !== undefined ? { variant: c.variant } : {}),
+    ...(c.peepholes !== undefined ? { peepholes: c.peepholes } : {}),
   };
 }

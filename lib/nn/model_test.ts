@@ -149,8 +149,29 @@ describe("gate statistics", () => {
 describe("bad input gets a clear error naming the field, the value and what is allowed", () => {
   it("config", () => {
     assert.throws(
-      () => cpuModel({ cell: "gru" as "lstm", inputSize: 1, hiddenSize: 1, outputSize: 1 }),
-      /cell = "gru", expected "lstm" or "rnn"/,
+      () => cpuModel({ cell: "lru" as "lstm", inputSize: 1, hiddenSize: 1, outputSize: 1 }),
+      /cell = "lru", expected "lstm" or "rnn" or "gru"/,
+    );
+    assert.throws(
+      () => cpuModel({ cell: "lstm", variant: "CIFG", inputSize: 1, hiddenSize: 1, outputSize: 1 }),
+      /cpuModel: cell "lstm\[CIFG,peepholes=true\]" has no WebAssembly kernel .*use backend "js"/,
+    );
+    assert.throws(
+      () =>
+        cpuModel({ cell: "lstm", variant: "XYZ" as "NP", inputSize: 1, hiddenSize: 1, outputSize: 1, backend: "js" }),
+      /Model\.variant = "XYZ", expected one of "NP", "vanilla", "NIG", "NFG", "NOG", "NIAF", "NOAF", "CIFG"$/,
+    );
+    assert.throws(
+      () => cpuModel({ cell: "lstm", variant: "FGR", inputSize: 1, hiddenSize: 1, outputSize: 1, backend: "js" }),
+      /Model\.variant = "FGR", .*only in the reference lib\/nn\/lstm_variants\.ts/,
+    );
+    assert.throws(
+      () => cpuModel({ cell: "rnn", peepholes: true, inputSize: 1, hiddenSize: 1, outputSize: 1, backend: "js" }),
+      /Model\.peepholes = true: only the "lstm" cell has options, but cell = "rnn"/,
+    );
+    assert.throws(
+      () => cpuModel({ cell: "lstm", peepholes: 1 as unknown as boolean, inputSize: 1, hiddenSize: 1, outputSize: 1 }),
+      /Model\.peepholes = 1, expected true or false/,
     );
     assert.throws(
       () => cpuModel({ cell: "lstm", inputSize: 0, hiddenSize: 1, outputSize: 1 }),

@@ -7,16 +7,22 @@
  * @module
  */
 
-import type { Arr, CellType } from "./kernels.ts";
+import type { Arr, CellType, LayerExtras } from "./kernels.ts";
 import { gemmReference } from "./gemm.ts";
-import { cellDefinition } from "./cells.ts";
+import { cellDefinition, type CellStepExtras } from "./cells.ts";
+import { stepViews } from "./step_views.ts";
 
 /** A matrix product with the signature of `Kernels.gemm` (the loops below use it for their per-step products). */
 export type Gemm = typeof gemmReference;
 
-/** Views of T (or T+1) consecutive steps of a (steps, rows, width) buffer; made once per call, not per step. */
-function stepViews(a: Arr, steps: number, stride: number): Arr[] {
-  return Array.from({ length: steps }, (_, t) => a.subarray(t * stride, (t + 1) * stride));
+/** The per-step extras of a call: the hidden-part views (split cells) and the layer's extra parameters. */
+function stepExtras(ex: LayerExtras | null | undefined, split: boolean, cell: CellType, T: number, stride: number) {
+  if (split && (ex?.hidden ?? null) === null) {
+    throw new RangeError(`recurrence: cell "${cell}" keeps its hidden part apart and needs extras.hidden (T, B, G·H)`);
+  }
+  const step: CellStepExtras = { hidden: null, extra: ex?.extra ?? null, dExtra: ex?.dExtra ?? null };
+  const hiddenAt = split ? stepViews(ex!.hidden!, T, stride) : null;
+  return { step, hiddenAt };
 }
 
 /**
@@ -39,14 +45,19 @@ export function recurrentForward(
   h: Arr,
   c: Arr | null,
   wHhT: Arr,
+  extras?: LayerExtras | null,
   gemm: Gemm = gemmReference,
 ): void {
   const def = cellDefinition(cell), GH = def.gates * H;
   const gatesAt = stepViews(gates, T, B * GH), hAt = stepViews(h, T + 1, B * H);
   const cAt = c === null ? null : stepViews(c, T + 1, B * H);
+  const { step, hiddenAt } = stepExtras(extras, def.splitHidden ?? false, cell, T, B * GH);
   for (let t = 0; t < T; t++) {
-    gemm(B, GH, H, hAt[t], H, 1, wHhT, GH, gatesAt[t], GH, true);
-    def.forward(B, H, gatesAt[t], hAt[t], cAt === null ? null : cAt[t], hAt[t + 1], cAt === null ? null : cAt[t + 1]);
+    if (hiddenAt !== null) step.hidden = hiddenAt[t];
+    // gates[t] (or, split cells, hidden[t]) += h[t] · W_hhᵀ
+    gemm(B, GH, H, hAt[t], H, 1, wHhT, GH, hiddenAt === null ? gatesAt[t] : hiddenAt[t], GH, true);
+    const cPrev = cAt === null ? null : cAt[t], cNext = cAt === null ? null : cAt[t + 1];
+    def.forward(B, H, gatesAt[t], hAt[t], cPrev, hAt[t + 1], cNext, step);
   }
 }
 
@@ -79,9 +90,11 @@ export function recurrentBackward(
   truncate: number,
   dhNorm: Arr | null,
   dcNorm: Arr | null,
+  extras?: LayerExtras | null,
   gemm: Gemm = gemmReference,
 ): void {
   const def = cellDefinition(cell), GH = def.gates * H, BH = B * H;
+  const { step, hiddenAt } = stepExtras(extras, def.splitHidden ?? false, cell, T, B * GH);
   const gatesAt = stepViews(gates, T, B * GH), hAt = stepViews(h, T + 1, BH);
   const cAt = c === null ? null : stepViews(c, T + 1, BH);
   const dhSeqAt = dhSeq === null ? null : stepViews(dhSeq, T, BH);
@@ -92,12 +105,15 @@ export function recurrentBackward(
     const nh = dhNormAt === null ? null : dhNormAt[t];
     const cPrev = cAt === null ? null : cAt[t], cNext = cAt === null ? null : cAt[t + 1];
     const nc = dcNormAt === null ? null : dcNormAt[t];
-    def.backward(B, H, gatesAt[t], hAt[t], cPrev, hAt[t + 1], cNext, dh, dhIn, dc, nh, nc);
+    if (hiddenAt !== null) step.hidden = hiddenAt[t];
+    def.backward(B, H, gatesAt[t], hAt[t], cPrev, hAt[t + 1], cNext, dh, dhIn, dc, nh, nc, step);
     if (truncate > 0 && t > 0 && t % truncate === 0) {
       dh.fill(0, 0, BH); // the state entering this chunk is detached
       dc.fill(0, 0, BH);
-    } else {
+    } else if (hiddenAt === null) {
       gemm(B, H, GH, gatesAt[t], GH, 1, wHh, H, dh, H, false); // dh = dG[t] · W_hh: reaches h[t-1]
+    } else {
+      gemm(B, H, GH, hiddenAt[t], GH, 1, wHh, H, dh, H, true); // dh (direct part) += d(hidden)[t] · W_hh
     }
   }
 }

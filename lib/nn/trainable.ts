@@ -37,7 +37,10 @@ export type BackendName = "cpu" | "webgpu";
 export interface TrainableModel {
   /** Where it runs. */
   readonly backend: BackendName;
-  readonly config: Readonly<Required<Omit<ModelConfig, "init">>> & { init: ModelConfig["init"] };
+  readonly config:
+    & Readonly<Required<Omit<ModelConfig, "init" | "variant" | "peepholes">>>
+    & Pick<ModelConfig, "variant" | "peepholes">
+    & { init: ModelConfig["init"] };
   /** Number of scalar parameters. */
   readonly size: number;
   /** Width of an output row: O, or H with no readout. */

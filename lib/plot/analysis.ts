@@ -10,7 +10,7 @@ import { FLOAT32_MAX, FLOAT32_MIN_NORMAL, linearFit, log10, median, pow10, quant
 
 /**
  * A readable name for a model variant: "rnn-rho0.9" → "RNN ρ=0.9", "lstm-fb1" → "LSTM b_f=1", "lstm-40" →
- * "LSTM-40", "rnn" → "RNN"; other names are kept.
+ * "LSTM-40", "rnn" → "RNN", "gru" → "GRU", "lstm-CIFG" → "LSTM-CIFG"; other names are kept.
  *
  * @example
  * ```ts
@@ -24,7 +24,7 @@ export function seriesLabel(variant: string): string {
   if (m) return `${m[1].toUpperCase()} ρ=${m[2]}`;
   m = /^lstm-fb(-?[\d.]+)$/.exec(variant);
   if (m) return `LSTM b_f=${m[1]}`;
-  m = /^(lstm|rnn|irnn)(-.*)?$/.exec(variant);
+  m = /^(lstm|rnn|irnn|gru)(-.*)?$/.exec(variant);
   if (m) return m[1].toUpperCase() + (m[2] ?? "");
   return variant === "" ? "(default)" : variant;
 }
@@ -50,7 +50,19 @@ export function sortSeries(labels: Iterable<string>): string[] {
 
 // RNNs from blue (vanishing, small ρ) through purple (ρ = 1) to red (exploding); LSTMs in greens.
 const RNN_COLORS = ["#74a9cf", "#0570b0", "#6a51a3", "#f16913", "#bd0026", "#67000d", "#9ecae1"];
-const LSTM_COLORS = ["#41ab5d", "#006d2c", "#a1d99b", "#00441b"];
+// (beyond four LSTMs, e.g. Greff et al.'s variants: distinct hues, so that no two lines share a color)
+const LSTM_COLORS = [
+  "#41ab5d",
+  "#006d2c",
+  "#a1d99b",
+  "#00441b",
+  "#1b9e77",
+  "#66a61e",
+  "#a6761d",
+  "#e6ab02",
+  "#7570b3",
+  "#d95f02",
+];
 const OTHER_COLORS = ["#7f7f7f", "#bcbd22", "#17becf", "#e377c2", "#8c564b", "#ff7f0e", "#1f77b4"];
 
 /**

@@ -195,6 +195,31 @@ ${tableHtml(["experiment", "role", "status", "merged", "commit", "runtime", "ref
         ),
       ].join("\n");
     }
+    // The other gradient-flow experiments (e.g. gradient-flow-cells: GRU and the LSTM variants), one figure each.
+    for (const e of EXPERIMENTS) {
+      if (e.kind !== "gradient-flow" || e.name === "gradient-flow") continue;
+      const r = results.get(e.name) ?? null;
+      if (r === null || r.flow.length === 0) {
+        body += `\n<p class="not-run">${esc(e.name)}: not run.</p>`;
+        continue;
+      }
+      const Tmax = r.flow.reduce((m, f) => Math.max(m, nominalT(f)), 0);
+      const spec = experimentFigures(r, "gradient-flow").find((f) => f.name === "gradient_flow")!.spec;
+      const rows = decayRates(r.flow, { at: "init" }).filter((d) => d.T === Tmax).map((d) => [
+        d.series,
+        d.slope.toFixed(4),
+        d.factor.toFixed(4),
+        d.r2.toFixed(3),
+        String(d.points),
+        String(d.seeds),
+      ]);
+      body += "\n" + [
+        `<h3>${esc(e.name)}</h3>`,
+        `<p>${esc(e.experiment.description)} (${esc(statusText(r))}).</p>`,
+        chart(spec, `${esc(e.name)}: gradient norm against the lag at T = ${Tmax}.`, e.name.replaceAll("-", "_")),
+        tableHtml(["model", "slope (decades/step)", "factor/step", "R²", "lags fitted", "seeds"], rows),
+      ].join("\n");
+    }
     sections.push(`<section id="gradient-flow"><h2>Gradient flow at initialisation</h2>\n${body}\n</section>`);
   }
 

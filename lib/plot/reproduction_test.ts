@@ -25,8 +25,12 @@ function withFile<T>(experiment: unknown, f: (dir: string) => Promise<T>): Promi
 describe("listing experiments", () => {
   it("lists every file of experiments/, gradient flow first, each with its role", () => {
     const names = EXPERIMENTS.map((e) => e.name);
-    assert.equal(names.length, 12);
+    assert.equal(names.length, 13);
     assert.equal(names[0], "gradient-flow");
+    assert.deepEqual(EXPERIMENTS.filter((e) => e.kind === "gradient-flow").map((e) => e.name), [
+      "gradient-flow",
+      "gradient-flow-cells",
+    ]);
     assert.ok(names.includes("latch") && names.includes("temporal-order-pascanu"));
     assert.deepEqual(EXPERIMENTS.filter((e) => e.kind === "learnability").map((e) => e.name), ["adding-learnability"]);
   });

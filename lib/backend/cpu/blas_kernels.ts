@@ -371,7 +371,9 @@ function blasFloat32(
         blasRows.gemm(blas, base, m0, m1, transA, N, K, a.byteOffset, lda, b.byteOffset, ldb, beta, c.byteOffset, ldc);
       });
     },
-    recurrentForward(cell, T, B, H, gates, h, c, wHhT) {
+    recurrentForward(cell, T, B, H, gates, h, c, wHhT, extras) {
+      // BLAS time loops for the LSTM and the RNN; other cells run the wasm kernels' loops (which refuse what they lack)
+      if (cell !== "lstm" && cell !== "rnn") return w.recurrentForward(cell, T, B, H, gates, h, c, wHhT, extras);
       const GH = cell === "lstm" ? 4 * H : H;
       if (B * GH * H < minMacs) return w.recurrentForward(cell, T, B, H, gates, h, c, wHhT);
       useThreads(blas, blasThreads);
@@ -380,7 +382,10 @@ function blasFloat32(
         blasRows.forward(blas, x, base, b0, b1, lstm, T, B, H, gates.byteOffset, h.byteOffset, opt(c), opt(wHhT));
       });
     },
-    recurrentBackward(cell, T, B, H, gates, h, c, wHh, dhSeq, dh, dc, truncate, dhNorm, dcNorm) {
+    recurrentBackward(cell, T, B, H, gates, h, c, wHh, dhSeq, dh, dc, truncate, dhNorm, dcNorm, extras) {
+      if (cell !== "lstm" && cell !== "rnn") {
+        return w.recurrentBackward(cell, T, B, H, gates, h, c, wHh, dhSeq, dh, dc, truncate, dhNorm, dcNorm, extras);
+      }
       const GH = cell === "lstm" ? 4 * H : H;
       if (B * GH * H < minMacs) {
         return w.recurrentBackward(cell, T, B, H, gates, h, c, wHh, dhSeq, dh, dc, truncate, dhNorm, dcNorm);
@@ -455,8 +460,9 @@ function blasFloat64(blas: Blas, threads: number, minMacs: number): BlasKernels 
     usedBytes: 0,
     workerReady: true,
     gemm,
-    recurrentForward: (cell, T, B, H, gates, h, c, wHhT) => recurrentForward(cell, T, B, H, gates, h, c, wHhT, gemm),
-    recurrentBackward: (cell, T, B, H, gates, h, c, wHh, dhSeq, dh, dc, truncate, dhNorm, dcNorm) =>
-      recurrentBackward(cell, T, B, H, gates, h, c, wHh, dhSeq, dh, dc, truncate, dhNorm, dcNorm, gemm),
+    recurrentForward: (cell, T, B, H, gates, h, c, wHhT, extras) =>
+      recurrentForward(cell, T, B, H, gates, h, c, wHhT, extras, gemm),
+    recurrentBackward: (cell, T, B, H, gates, h, c, wHh, dhSeq, dh, dc, truncate, dhNorm, dcNorm, extras) =>
+      recurrentBackward(cell, T, B, H, gates, h, c, wHh, dhSeq, dh, dc, truncate, dhNorm, dcNorm, extras, gemm),
   };
 }

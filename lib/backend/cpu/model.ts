@@ -5,11 +5,35 @@
  * @module
  */
 
-import { cellNames } from "../../nn/cells.ts";
+import { cellNames, resolveCell } from "../../nn/cells.ts";
 import { Model, type ModelConfig } from "../../nn/model.ts";
 import { cpuKernels } from "./cpu_kernels.ts";
 import { WASM_CELLS } from "./wasm_kernels.ts";
 import { jsKernels } from "../../nn/js_kernels.ts";
+
+/**
+ * Which CPU kernels a config runs on when it asks for the fastest ("cpu"): "cpu" where the WebAssembly kernels
+ * implement its cell (or it is float64), else "js" (the reference kernels, which run every registered cell), with the
+ * reason as a note to show the user. The experiment runner uses this for the cells without a wasm kernel yet.
+ *
+ * @example
+ * ```ts
+ * import { cpuBackendFor } from "./model.ts";
+ * cpuBackendFor({ cell: "lstm", variant: "CIFG", inputSize: 1, hiddenSize: 4, outputSize: 1 }).backend; // "js"
+ * ```
+ */
+export function cpuBackendFor(config: ModelConfig): { backend: "cpu" | "js"; note: string | null } {
+  if ((config.dtype ?? "float32") !== "float32" || !cellNames().includes(config.cell)) {
+    return { backend: "cpu", note: null };
+  }
+  const cell = resolveCell(config.cell, config);
+  if (WASM_CELLS.includes(cell)) return { backend: "cpu", note: null };
+  return {
+    backend: "js",
+    note: `cell "${cell}" has no WebAssembly kernel (they implement ${WASM_CELLS.join(", ")}): its float32 runs ` +
+      `use the reference (js) kernels: the same equations, slower`,
+  };
+}
 
 /**
  * A `Model` on the CPU kernels its config asks for (`threads` splits the wasm kernels' batch rows over threads).
@@ -33,10 +57,12 @@ export function cpuModel(config: ModelConfig): Model {
   if (dtype !== "float32" && dtype !== "float64") {
     throw new RangeError(`Model: dtype = ${JSON.stringify(dtype)}, expected "float32" or "float64"`);
   }
-  if (dtype === "float32" && cellNames().includes(config.cell) && !WASM_CELLS.includes(config.cell)) {
+  const named = cellNames().includes(config.cell);
+  const cell = named ? resolveCell(config.cell, config) : config.cell;
+  if (dtype === "float32" && named && !WASM_CELLS.includes(cell)) {
     throw new RangeError(
-      `cpuModel: cell "${config.cell}" has no WebAssembly kernel (float32 runs ${WASM_CELLS.join(", ")}); ` +
-        `use backend "js" (the reference kernels run every registered cell) or dtype "float64"`,
+      `cpuModel: cell "${cell}" has no WebAssembly kernel (float32 runs ${WASM_CELLS.join(", ")}); ` +
+        `use backend "js" (the reference kernels run every registered cell, float32 or float64) or dtype "float64"`,
     );
   }
   const kernels = cpuKernels(dtype, { threads, kernels: config.kernels });

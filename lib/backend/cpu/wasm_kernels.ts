@@ -33,10 +33,22 @@ export interface WasmExports {
   rnnCellBackward(...args: number[]): void;
   recurrentForward(...args: number[]): void;
   recurrentBackward(...args: number[]): void;
+  gruCellForward(...args: number[]): void;
+  gruCellBackward(...args: number[]): void;
+  gruRecurrentForward(...args: number[]): void;
+  gruRecurrentBackward(...args: number[]): void;
 }
 
 /** The kernels a worker can run, by number (the command's function id). */
-export const SPLITTABLE = ["gemm", "addColumnSums", "fillRows", "recurrentForward", "recurrentBackward"] as const;
+export const SPLITTABLE = [
+  "gemm",
+  "addColumnSums",
+  "fillRows",
+  "recurrentForward",
+  "recurrentBackward",
+  "gruRecurrentForward",
+  "gruRecurrentBackward",
+] as const;
 
 // A worker's control block: 32 int32 words in the shared memory.
 export const CTL = { SEQ: 0, DONE: 1, READY: 2, FN: 3, ERROR: 4, ARGS: 8, WORDS: 32 } as const;
@@ -217,11 +229,12 @@ export interface WasmKernelOptions {
 }
 
 /** The cells the WebAssembly kernels implement (other registered cells run on the reference kernels). */
-export const WASM_CELLS: readonly string[] = ["lstm", "rnn"];
+export const WASM_CELLS: readonly string[] = ["lstm", "rnn", "gru"];
 
 function cellCode(cell: string, what: string): number {
   if (cell === "lstm") return 1;
   if (cell === "rnn") return 0;
+  if (cell === "gru") return 2; // its own time loops (gruRecurrentForward/Backward): the hidden part is kept apart
   throw new RangeError(
     `wasm kernels: ${what}: cell "${cell}" has no WebAssembly kernel (they implement ${WASM_CELLS.join(", ")}); ` +
       `run it on the reference kernels (backend "js")`,
@@ -320,8 +333,16 @@ export function wasmKernels(opts: WasmKernelOptions = {}): WasmKernels {
     transpose(rows, cols, a, out) {
       w.transpose(rows, cols, ptr(a, "transpose: a"), ptr(out, "transpose: out"));
     },
-    recurrentForward(cell, T, B, H, gates, h, c, wHhT) {
+    recurrentForward(cell, T, B, H, gates, h, c, wHhT, extras) {
       const f = "recurrentForward: ";
+      if (cellCode(cell, "recurrentForward") === 2) {
+        const hidden = extras?.hidden ?? null;
+        if (hidden === null) throw new RangeError(`wasm kernels: ${f}cell "gru" needs extras.hidden (T, B, 3H)`);
+        const args = [T, B, H, ptr(gates, f + "gates"), ptr(hidden, f + "hidden"), ptr(h, f + "h")];
+        args.push(ptr(wHhT, f + "wHhT"));
+        split(5, B, 4, T * B * H * H >= MIN_GEMM_MACS, args);
+        return;
+      }
       const args = [
         cellCode(cell, "recurrentForward"),
         T,
@@ -334,8 +355,27 @@ export function wasmKernels(opts: WasmKernelOptions = {}): WasmKernels {
       args.push(ptr(wHhT, f + "wHhT"));
       split(3, B, 4, T * B * H * H >= MIN_GEMM_MACS, args);
     },
-    recurrentBackward(cell, T, B, H, gates, h, c, wHh, dhSeq, dh, dc, truncate, dhNorm, dcNorm) {
+    recurrentBackward(cell, T, B, H, gates, h, c, wHh, dhSeq, dh, dc, truncate, dhNorm, dcNorm, extras) {
       const f = "recurrentBackward: ";
+      if (cellCode(cell, "recurrentBackward") === 2) {
+        const hidden = extras?.hidden ?? null;
+        if (hidden === null) throw new RangeError(`wasm kernels: ${f}cell "gru" needs extras.hidden (T, B, 3H)`);
+        const args = [
+          T,
+          B,
+          H,
+          ptr(gates, f + "gates"),
+          ptr(hidden, f + "hidden"),
+          ptr(h, f + "h"),
+          ptr(wHh, f + "wHh"),
+          opt(dhSeq, f + "dhSeq"),
+          ptr(dh, f + "dh"),
+          truncate,
+          opt(dhNorm, f + "dhNorm"),
+        ];
+        split(6, B, 4, T * B * H * H >= MIN_GEMM_MACS, args);
+        return;
+      }
       const args = [
         cellCode(cell, "recurrentBackward"),
         T,

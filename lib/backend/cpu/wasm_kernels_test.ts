@@ -9,6 +9,7 @@ import { jsKernels } from "../../nn/js_kernels.ts";
 import { wasmKernels } from "./wasm_kernels.ts";
 import { lstmCellBackward, lstmCellForward } from "../../nn/lstm.ts";
 import { rnnCellBackward, rnnCellForward } from "../../nn/rnn.ts";
+import { gruCellBackward, gruCellForward } from "../../nn/gru.ts";
 
 const ref = jsKernels("float64");
 const wasm = wasmKernels();
@@ -137,6 +138,83 @@ describe("wasm kernels match the reference kernels", () => {
       assertClose(nw, nr, 1e-5, 1e-6, "dhNorm");
     });
   }
+});
+
+describe("wasm GRU kernels match the reference (lib/nn/gru.ts)", () => {
+  for (const [B, H] of [[1, 1], [3, 5], [4, 8], [5, 13]]) {
+    it(`GRU cell forward and backward, B=${B} H=${H}, with and without dhIn and probes`, () => {
+      for (const withExtras of [false, true]) {
+        const [xr, xw] = pair(B * 3 * H, 2), [ghr, ghw] = pair(B * 3 * H, 2), [hpr, hpw] = pair(B * H);
+        const [hr, hw] = pair(B * H);
+        gruCellForward(B, H, xr, ghr, hpr, hr);
+        wasm.exports.gruCellForward(0, B, H, xw.byteOffset, ghw.byteOffset, hpw.byteOffset, hw.byteOffset);
+        assertClose(xw, xr, 1e-6, 1e-7, "activations");
+        assertClose(hw, hr, 1e-6, 1e-7, "h");
+        xr.set(xw); // continue from identical activations
+        const [dhr, dhw] = pair(B * H), [inr, inw] = pair(B * H), [nr, nw] = pair(B);
+        gruCellBackward(B, H, xr, ghr, hpr, dhr, withExtras ? inr : null, withExtras ? nr : null);
+        wasm.exports.gruCellBackward(
+          0,
+          B,
+          H,
+          xw.byteOffset,
+          ghw.byteOffset,
+          hpw.byteOffset,
+          dhw.byteOffset,
+          withExtras ? inw.byteOffset : 0,
+          withExtras ? nw.byteOffset : 0,
+        );
+        assertClose(xw, xr, 1e-5, 1e-6, "d(gx)");
+        assertClose(ghw, ghr, 1e-5, 1e-6, "d(gh)");
+        assertClose(dhw, dhr, 1e-6, 1e-7, "dh");
+        if (withExtras) assertClose(nw, nr, 1e-5, 1e-6, "dhNorm");
+      }
+    });
+  }
+});
+
+describe("wasm GRU time loops match the reference, on one thread and on two, bit-identically across thread counts", () => {
+  const two = wasmKernels({ threads: 2 });
+  for (const [T, B, H, truncate] of [[1, 1, 5, 0], [17, 3, 5, 0], [9, 12, 37, 4], [6, 64, 130, 0]]) {
+    it(`gru T=${T} B=${B} H=${H}${truncate ? ` truncate=${truncate}` : ""}`, async () => {
+      const GH = 3 * H;
+      const [gr, gw] = pair(T * B * GH), [xr, xw] = pair(T * B * GH), [hr, hw] = pair((T + 1) * B * H);
+      const [wtr, wtw] = pair(H * GH, 1 / Math.sqrt(H)), [wr, ww] = pair(GH * H, 1 / Math.sqrt(H));
+      const copy = (a: Float32Array) => {
+        const b = two.alloc(a.length) as Float32Array;
+        b.set(a);
+        return b;
+      };
+      const g2 = copy(gw), x2 = copy(xw), h2 = copy(hw), wt2 = copy(wtw), w2 = copy(ww);
+      if (two.threads > 1) await new Promise((r) => setTimeout(r, 200)); // let the worker start
+      const ex = (hidden: Arr) => ({ hidden, extra: null, dExtra: null });
+      ref.recurrentForward("gru", T, B, H, gr, hr, null, wtr, ex(xr));
+      wasm.recurrentForward("gru", T, B, H, gw, hw, null, wtw, ex(xw));
+      two.recurrentForward("gru", T, B, H, g2, h2, null, wt2, ex(x2));
+      assertClose(hw, hr, 1e-4, 1e-5, "h");
+      assert.deepEqual(h2, hw, "h: 2 threads = 1 thread, bit for bit");
+      gr.set(gw); // continue from identical activations and hidden parts
+      xr.set(xw);
+      const [dsr, dsw] = pair(T * B * H), [dhr, dhw] = pair(B * H), [dcr, dcw] = pair(B * H);
+      const [nhr, nhw] = pair(T * B);
+      const ds2 = copy(dsw), dh2 = copy(dhw), dc2 = copy(dcw), nh2 = copy(nhw);
+      ref.recurrentBackward("gru", T, B, H, gr, hr, null, wr, dsr, dhr, dcr, truncate, nhr, null, ex(xr));
+      wasm.recurrentBackward("gru", T, B, H, gw, hw, null, ww, dsw, dhw, dcw, truncate, nhw, null, ex(xw));
+      two.recurrentBackward("gru", T, B, H, g2, h2, null, w2, ds2, dh2, dc2, truncate, nh2, null, ex(x2));
+      assertClose(gw, gr, 1e-3, 1e-5, "d(gx)");
+      assertClose(xw, xr, 1e-3, 1e-5, "d(gh)");
+      assertClose(dhw, dhr, 1e-3, 1e-5, "dh0");
+      assertClose(nhw, nhr, 1e-3, 1e-5, "dhNorm");
+      assert.deepEqual(g2, gw, "d(gx): 2 threads = 1 thread, bit for bit");
+      assert.deepEqual(x2, xw, "d(gh): 2 threads = 1 thread, bit for bit");
+      assert.deepEqual(nh2, nhw, "dhNorm: 2 threads = 1 thread, bit for bit");
+    });
+  }
+  it("refuses the GRU without its hidden parts", () => {
+    const g = wasm.alloc(3), h = wasm.alloc(2), w = wasm.alloc(3);
+    assert.throws(() => wasm.recurrentForward("gru", 1, 1, 1, g, h, null, w), /cell "gru" needs extras\.hidden/);
+  });
+  it("releases its worker", () => two.dispose());
 });
 
 describe("probes", () => {

@@ -49,3 +49,20 @@ describe("WebGPU device set-up", () => {
     });
   }
 });
+
+describe("cells WebGPU lacks are refused before any device is asked for", () => {
+  it("GRU, Greff's variants and peepholes: not on WebGPU, with the way to run them", async () => {
+    await assert.rejects(
+      WebGpuModel.create({ cell: "gru", inputSize: 1, hiddenSize: 2, outputSize: 1 }),
+      /cell = "gru" is not on WebGPU: its WGSL kernels are not written .*backend "cpu" or "js"/,
+    );
+    await assert.rejects(
+      WebGpuModel.create({ cell: "lstm", variant: "CIFG", inputSize: 1, hiddenSize: 2, outputSize: 1 }),
+      /variant = "CIFG" is not on WebGPU: the GPU kernels implement the seed's LSTM cell only/,
+    );
+    await assert.rejects(
+      WebGpuModel.create({ cell: "lstm", peepholes: true, inputSize: 1, hiddenSize: 2, outputSize: 1 }),
+      /peepholes = true is not on WebGPU/,
+    );
+  });
+});

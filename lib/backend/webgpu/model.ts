@@ -277,7 +277,18 @@ export class WebGpuModel {
     }
     if (config.cell !== "lstm" && config.cell !== "rnn") {
       throw new RangeError(
-        `WebGpuModel: cell = ${JSON.stringify(config.cell)}; the GPU kernels implement lstm and rnn`,
+        `WebGpuModel: cell = ${JSON.stringify(config.cell)} is not on WebGPU: its WGSL kernels are not written (the ` +
+          `GPU kernels implement "lstm" and "rnn"); run it with backend "cpu" or "js" (the reference kernels run ` +
+          `every registered cell)`,
+      );
+    }
+    if (config.variant !== undefined || config.peepholes !== undefined) {
+      const what = config.variant !== undefined
+        ? `variant = ${JSON.stringify(config.variant)}`
+        : `peepholes = ${config.peepholes}`;
+      throw new RangeError(
+        `WebGpuModel: ${what} is not on WebGPU: the GPU kernels implement the seed's LSTM cell only (no Greff ` +
+          `variants, no peepholes); run it with backend "cpu" or "js"`,
       );
     }
     const cpu = new Model({ ...config, dtype: "float32", backend: "js", threads: 1 });

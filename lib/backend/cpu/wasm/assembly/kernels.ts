@@ -634,3 +634,170 @@ export function recurrentBackward(
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// GRU cell (PyTorch's nn.GRU), rows [b0, b1); see lib/nn/gru.ts for the equations. gx (B, 3H) = W_ih x + b_ih in,
+// activations [r | z | n] out; gh (B, 3H) = W_hh h_prev + b_hh, kept apart because r multiplies its n block only.
+
+/** GRU step forward (pointwise part): h = (1 - z) ⊙ n + z ⊙ h_prev. */
+export function gruCellForward(b0: i32, b1: i32, H: i32, gx: usize, gh: usize, hPrev: usize, h: usize): void {
+  const H4 = <usize> H << 2, h4 = H & ~3, one = f32x4.splat(1);
+  for (let b = b0; b < b1; b++) {
+    const xr = gx + <usize> b * 3 * H4, xz = xr + H4, xn = xz + H4;
+    const hr = gh + <usize> b * 3 * H4, hz = hr + H4, hn = hz + H4;
+    const s = <usize> b * H4;
+    let j = 0;
+    for (; j < h4; j += 4) {
+      const o = <usize> j << 2;
+      const r = vsigmoid(f32x4.add(v128.load(xr + o), v128.load(hr + o)));
+      const z = vsigmoid(f32x4.add(v128.load(xz + o), v128.load(hz + o)));
+      const n = vtanh(f32x4.add(v128.load(xn + o), f32x4.mul(r, v128.load(hn + o))));
+      v128.store(xr + o, r);
+      v128.store(xz + o, z);
+      v128.store(xn + o, n);
+      v128.store(h + s + o, f32x4.add(f32x4.mul(f32x4.sub(one, z), n), f32x4.mul(z, v128.load(hPrev + s + o))));
+    }
+    for (; j < H; j++) {
+      const o = <usize> j << 2;
+      const r = ssigmoid(load<f32>(xr + o) + load<f32>(hr + o));
+      const z = ssigmoid(load<f32>(xz + o) + load<f32>(hz + o));
+      const n = stanh(load<f32>(xn + o) + r * load<f32>(hn + o));
+      store<f32>(xr + o, r);
+      store<f32>(xz + o, z);
+      store<f32>(xn + o, n);
+      store<f32>(h + s + o, (1 - z) * n + z * load<f32>(hPrev + s + o));
+    }
+  }
+}
+
+/**
+ * GRU step backward (pointwise part): gx ← d(gx), gh ← d(gh), dh ← dh ⊙ z (the direct part of ∂L/∂h_{t-1}; the caller
+ * adds d(gh) · W_hh). dhIn, dhNorm: 0 when absent.
+ */
+export function gruCellBackward(
+  b0: i32,
+  b1: i32,
+  H: i32,
+  gx: usize,
+  gh: usize,
+  hPrev: usize,
+  dh: usize,
+  dhIn: usize,
+  dhNorm: usize,
+): void {
+  if (dhNorm != 0) gruBackwardRows(b0, b1, H, gx, gh, hPrev, dh, dhIn, dhNorm, true);
+  else gruBackwardRows(b0, b1, H, gx, gh, hPrev, dh, dhIn, 0, false);
+}
+
+// @ts-ignore: decorator
+@inline
+function gruBackwardRows(
+  b0: i32,
+  b1: i32,
+  H: i32,
+  gx: usize,
+  gh: usize,
+  hPrev: usize,
+  dh: usize,
+  dhIn: usize,
+  dhNorm: usize,
+  probes: bool,
+): void {
+  const H4 = <usize> H << 2, h4 = H & ~3, one = f32x4.splat(1);
+  for (let b = b0; b < b1; b++) {
+    const xr = gx + <usize> b * 3 * H4, xz = xr + H4, xn = xz + H4;
+    const hr = gh + <usize> b * 3 * H4, hz = hr + H4, hn = hz + H4;
+    const s = <usize> b * H4;
+    let sq = f64x2.splat(0);
+    let j = 0;
+    for (; j < h4; j += 4) {
+      const o = <usize> j << 2;
+      const r = v128.load(xr + o), z = v128.load(xz + o), n = v128.load(xn + o), ghn = v128.load(hn + o);
+      let d = v128.load(dh + s + o);
+      if (dhIn != 0) d = f32x4.add(d, v128.load(dhIn + s + o));
+      const dnPre = f32x4.mul(f32x4.mul(d, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
+      const dzPre = f32x4.mul(f32x4.mul(f32x4.mul(d, f32x4.sub(v128.load(hPrev + s + o), n)), z), f32x4.sub(one, z));
+      const drPre = f32x4.mul(f32x4.mul(f32x4.mul(dnPre, ghn), r), f32x4.sub(one, r));
+      v128.store(xr + o, drPre);
+      v128.store(xz + o, dzPre);
+      v128.store(xn + o, dnPre);
+      v128.store(hr + o, drPre);
+      v128.store(hz + o, dzPre);
+      v128.store(hn + o, f32x4.mul(dnPre, r));
+      v128.store(dh + s + o, f32x4.mul(d, z));
+      if (probes) sq = addSquares64(sq, d);
+    }
+    let sqs: f64 = f64x2.extract_lane(sq, 0) + f64x2.extract_lane(sq, 1);
+    for (; j < H; j++) {
+      const o = <usize> j << 2;
+      const r = load<f32>(xr + o), z = load<f32>(xz + o), n = load<f32>(xn + o), ghn = load<f32>(hn + o);
+      let d = load<f32>(dh + s + o);
+      if (dhIn != 0) d = d + load<f32>(dhIn + s + o);
+      const dnPre = d * (1 - z) * (1 - n * n);
+      const dzPre = d * (load<f32>(hPrev + s + o) - n) * z * (1 - z);
+      const drPre = dnPre * ghn * r * (1 - r);
+      store<f32>(xr + o, drPre);
+      store<f32>(xz + o, dzPre);
+      store<f32>(xn + o, dnPre);
+      store<f32>(hr + o, drPre);
+      store<f32>(hz + o, dzPre);
+      store<f32>(hn + o, dnPre * r);
+      store<f32>(dh + s + o, d * z);
+      if (probes) sqs += <f64> d * <f64> d;
+    }
+    if (probes) store<f32>(dhNorm + (<usize> b << 2), <f32> Math.sqrt(sqs));
+  }
+}
+
+/** GRU forward recurrence: for t: hidden[t] += h[t] · W_hhᵀ (hidden[t] holds b_hh); cell forward. */
+export function gruRecurrentForward(
+  b0: i32,
+  b1: i32,
+  T: i32,
+  B: i32,
+  H: i32,
+  gates: usize,
+  hidden: usize,
+  h: usize,
+  wHhT: usize,
+): void {
+  const GH = 3 * H;
+  const stepG = (<usize> B * GH) << 2, stepH = (<usize> B * H) << 2;
+  for (let t = 0; t < T; t++) {
+    const g = gates + <usize> t * stepG, gh = hidden + <usize> t * stepG, hp = h + <usize> t * stepH;
+    gemm(b0, b1, GH, H, hp, H, 1, wHhT, GH, gh, GH, 1);
+    gruCellForward(b0, b1, H, g, gh, hp, hp + stepH);
+  }
+}
+
+/** GRU backward recurrence with truncation (0 = full) and the ‖∂L/∂h_t‖ probe (dhNorm: 0 when absent). */
+export function gruRecurrentBackward(
+  b0: i32,
+  b1: i32,
+  T: i32,
+  B: i32,
+  H: i32,
+  gates: usize,
+  hidden: usize,
+  h: usize,
+  wHh: usize,
+  dhSeq: usize,
+  dh: usize,
+  truncate: i32,
+  dhNorm: usize,
+): void {
+  const GH = 3 * H;
+  const stepG = (<usize> B * GH) << 2, stepH = (<usize> B * H) << 2, stepN = <usize> B << 2;
+  for (let t = T - 1; t >= 0; t--) {
+    const g = gates + <usize> t * stepG, gh = hidden + <usize> t * stepG;
+    const dhIn: usize = dhSeq == 0 ? 0 : dhSeq + <usize> t * stepH;
+    const nh: usize = dhNorm == 0 ? 0 : dhNorm + <usize> t * stepN;
+    gruCellBackward(b0, b1, H, g, gh, h + <usize> t * stepH, dh, dhIn, nh);
+    if (truncate > 0 && t > 0 && t % truncate == 0) {
+      const rows = (<usize> b0 * H) << 2, len = (<usize> (b1 - b0) * H) << 2;
+      memory.fill(dh + rows, 0, len); // the state entering this chunk is detached
+    } else {
+      gemm(b0, b1, H, GH, gh, GH, 1, wHh, H, dh, H, 1); // dh (direct part) += d(hidden)[t] · W_hh
+    }
+  }
+}
