@@ -164,6 +164,7 @@ describe(title("whole models on the BLAS kernels"), { skip }, () => {
     ["LSTM, truncated BPTT", { cell: "lstm", readout: "every" }, 4],
     ["RNN, 2 layers, last step", { cell: "rnn", numLayers: 2, readout: "last" }, 0],
     ["RNN, H = 37", { cell: "rnn", hiddenSize: 37, readout: "every" }, 0],
+    ["GRU, 2 layers (time loops in wasm, products in BLAS)", { cell: "gru", numLayers: 2, readout: "every" }, 0],
   ];
   const base = { inputSize: 3, hiddenSize: 13, outputSize: 2, seed: 5 };
   const run = (m: Model, x: Float32Array, T: number, B: number, truncate: number) => {
