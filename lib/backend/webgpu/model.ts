@@ -39,19 +39,21 @@ import type { TrainStepOptions, TrainStepResult } from "../../nn/trainable.ts";
 import { requestWebGpuDevice, type WebGpuContext, type WebGpuDeviceInfo } from "./device.ts";
 import { ceilDiv, Gpu, type Kernel, Program, readBuffers, Uniforms } from "./gpu.ts";
 import { lossKernel } from "./kernels/loss.ts";
-import { type MatmulArgs, matmulGroups, matmulKernel, matmulUniforms, type MatmulVersion } from "./kernels/matmul.ts";
+import { type MatmulArgs, matmulGroups, matmulKernel, matmulUniforms } from "./kernels/matmul.ts";
 import { GpuOptimizers, type OptimizerSnapshot } from "./optimizers.ts";
 import { ReadbackLog } from "./readback_log.ts";
 import {
-  backwardKernel,
-  forwardKernel,
+  backwardPersistentKernel,
+  backwardStepKernel,
+  forwardPersistentKernel,
+  forwardStepKernel,
   PROBE_NORMS,
   STEP_CUT,
   STEP_DHSEQ,
   STEP_FIRST,
   STEP_WG,
 } from "./kernels/recurrence.ts";
-import { columnSumKernel, type ColumnSumVersion, NORM_MAX_GROUPS, NORM_WG, TRANSPOSE } from "./kernels/reduce.ts";
+import { columnSumKernel, NORM_MAX_GROUPS, NORM_WG, TRANSPOSE } from "./kernels/reduce.ts";
 
 export type { TrainStepOptions, TrainStepResult };
 
@@ -73,13 +75,12 @@ export interface WebGpuModelOptions {
   /** B·H up to which "auto" runs the persistent kernel (default 2048). */
   persistentMaxUnits?: number;
   /**
-   * Kernel versions (dev harness and benchmarks; see kernels/*.ts): matmul 1-3 (default 3), per-step kernels 1-3
-   * (default 3), column sums 1-2 (default 2), and the batch rows each thread of a version-3 step kernel serves
-   * (at most B; default 4 on a GPU, 8 on a software adapter such as lavapipe, where it measured 1.1-1.6× faster:
-   * more rows share each weight read, fewer rows make more workgroups and shorter serial loops — the best value
-   * depends on the GPU).
+   * GPU tuning of the production kernels: `rows`, the batch rows each thread of a per-step kernel serves (at most B;
+   * default 4 on a GPU, 8 on a software adapter such as lavapipe, where it measured 1.1-1.6× faster: more rows share
+   * each weight read, fewer rows make more workgroups and shorter serial loops — the best value depends on the GPU).
+   * The other numbered kernel versions live in the dev harness (dev/kernel_versions.ts, dev/bench_kernels.ts).
    */
-  versions?: { matmul?: MatmulVersion; step?: 1 | 2 | 3; columnSum?: ColumnSumVersion; rows?: number };
+  versions?: { rows?: number };
   /** How many (T, B) shapes keep their buffers (default 4; the least recently used is freed). */
   maxShapes?: number;
 }
@@ -196,8 +197,6 @@ export class WebGpuModel {
   readonly #mode: RecurrenceMode;
   readonly #persistentMaxUnits: number;
   readonly #persistentWg: number;
-  readonly #mmVersion: MatmulVersion;
-  readonly #stepVersion: 1 | 2 | 3;
   readonly #maxRows: number;
   readonly #mm: Kernel;
   readonly #colsum: Kernel;
@@ -229,14 +228,20 @@ export class WebGpuModel {
     this.#persistentMaxUnits = opts.persistentMaxUnits ?? 2048;
     const lim = gpu.device.limits;
     this.#persistentWg = Math.min(1024, lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX);
-    this.#mmVersion = opts.versions?.matmul ?? 3;
-    this.#stepVersion = opts.versions?.step ?? 3;
+    for (const key of Object.keys(opts.versions ?? {})) {
+      if (key !== "rows") {
+        throw new RangeError(
+          `WebGpuModel: versions.${key} is not an option; the model runs the winning kernels, the numbered versions ` +
+            `are timed by the dev harness (lib/backend/webgpu/dev/bench_kernels.ts); versions takes only rows`,
+        );
+      }
+    }
     this.#maxRows = opts.versions?.rows ?? (info.isFallbackAdapter ? 8 : 4);
     if (!(Number.isInteger(this.#maxRows) && this.#maxRows >= 1 && this.#maxRows <= 16)) {
       throw new RangeError(`WebGpuModel: versions.rows = ${this.#maxRows}, expected an integer in [1, 16]`);
     }
-    this.#mm = gpu.kernel(matmulKernel(this.#mmVersion));
-    this.#colsum = gpu.kernel(columnSumKernel(opts.versions?.columnSum ?? 2));
+    this.#mm = gpu.kernel(matmulKernel());
+    this.#colsum = gpu.kernel(columnSumKernel());
     this.#maxShapes = opts.maxShapes ?? 4;
     const P = cpu.params.length;
     if (P > MAX_ELEMENTS_1D) throw new RangeError(`WebGpuModel: ${P} parameters, at most ${MAX_ELEMENTS_1D} supported`);
@@ -415,7 +420,7 @@ export class WebGpuModel {
 
   #matmul(p: Program, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, args: MatmulArgs, bias?: GPUBuffer): void {
     if (args.M === 0 || args.N === 0) return;
-    p.dispatch(this.#mm, matmulUniforms(args), [a, b, bias ?? b, c], matmulGroups(this.#mmVersion, args.M, args.N));
+    p.dispatch(this.#mm, matmulUniforms(args), [a, b, bias ?? b, c], matmulGroups(args.M, args.N));
   }
 
   #columnSums(p: Program, a: GPUBuffer, M: number, N: number, out1: number, out2: number, accumulate: boolean): void {
@@ -475,40 +480,22 @@ export class WebGpuModel {
   }
 
   #recurrenceForward(p: Program, ws: Workspace, l: number): void {
-    const cell = this.config.cell, gpu = this.gpu, { T, B } = ws, H = this.config.hiddenSize, GH = this.#G * H;
+    const cell = this.config.cell, gpu = this.gpu, { T, B } = ws, H = this.config.hiddenSize;
     const lb = ws.layers[l];
     if (ws.persistent) {
-      const k = gpu.kernel(forwardKernel(cell, 4, { wg: this.#persistentWgFor(B) }));
+      const k = gpu.kernel(forwardPersistentKernel(cell, this.#persistentWgFor(B)));
       p.dispatch(k, new Uniforms().u(B, H, T, 0), [this.#wT[l], lb.gates, lb.h, lb.c], [1]);
       return;
     }
     const steps = Array.from({ length: T }, (_, t) => new Uniforms().u(B, H, t, 0));
-    if (this.#stepVersion === 1) {
-      // two dispatches per step: gates[t] += h[t] · W_hhᵀ (matmul), then the pointwise cell
-      const mm = gpu.kernel(matmulKernel(this.#mmVersion, true)), cellK = gpu.kernel(forwardKernel(cell, 1));
-      for (let t = 0; t < T; t++) {
-        const u = matmulUniforms({
-          M: B,
-          N: GH,
-          K: H,
-          a: { off: t * B * H, rs: H, cs: 1 },
-          b: { rs: GH, cs: 1 },
-          c: { off: t * B * GH, ld: GH },
-          accumulate: true,
-        });
-        p.steps(mm, [u], [lb.h, this.#wT[l], this.#wT[l], lb.gates], matmulGroups(this.#mmVersion, B, GH));
-        p.steps(cellK, [steps[t]], [lb.gates, lb.h, lb.c], [ceilDiv(B * H, 64)]);
-      }
-      return;
-    }
     const R = this.#rows(B);
-    const k = gpu.kernel(forwardKernel(cell, this.#stepVersion, { rows: R }));
+    const k = gpu.kernel(forwardStepKernel(cell, R));
     p.steps(k, steps, [this.#wT[l], lb.gates, lb.h, lb.c], [ceilDiv(H, STEP_WG), ceilDiv(B, R)]);
   }
 
-  /** Batch rows per thread of the per-step kernels (version 3). */
+  /** Batch rows per thread of the per-step kernels. */
   #rows(B: number): number {
-    return this.#stepVersion === 2 ? 1 : Math.min(this.#maxRows, B);
+    return Math.min(this.#maxRows, B);
   }
 
   #persistentWgFor(B: number): number {
@@ -589,18 +576,16 @@ export class WebGpuModel {
         const input = l === 0 ? ws.x : ws.layers[l - 1].h, inputOff = l === 0 ? 0 : B * H;
         const wHh = this.#off(`rnn.weight_hh_l${l}`), wIh = this.#off(`rnn.weight_ih_l${l}`);
         this.#recurrenceBackward(p, ws, l, l === L - 1 ? topDhSeq : true, o.truncate, o.probes);
-        if (!(this.#stepVersion === 1 && !ws.persistent)) {
-          // dh0 (B, H) = dG[0] (B, G·H) · W_hh (G·H, H)   (version 1 leaves it in dh0 itself)
-          this.#matmul(p, lb.gates, this.params, lb.dh0, {
-            M: B,
-            N: H,
-            K: GH,
-            a: { rs: GH, cs: 1 },
-            b: { off: wHh, rs: H, cs: 1 },
-            c: { ld: H },
-            accumulate: false,
-          });
-        }
+        // dh0 (B, H) = dG[0] (B, G·H) · W_hh (G·H, H)
+        this.#matmul(p, lb.gates, this.params, lb.dh0, {
+          M: B,
+          N: H,
+          K: GH,
+          a: { rs: GH, cs: 1 },
+          b: { off: wHh, rs: H, cs: 1 },
+          c: { ld: H },
+          accumulate: false,
+        });
         // dW_hh (G·H, H) [+]= dGᵀ (G·H, T·B) · h[0 .. T-1] (T·B, H);  dW_ih (G·H, I) [+]= dGᵀ · input
         this.#matmul(p, lb.gates, lb.h, this.grads, {
           M: GH,
@@ -639,12 +624,12 @@ export class WebGpuModel {
   }
 
   #recurrenceBackward(p: Program, ws: Workspace, l: number, dhSeq: boolean, truncate: number, probes: boolean) {
-    const cfg = this.config, gpu = this.gpu, { T, B } = ws, H = cfg.hiddenSize, GH = this.#G * H, cell = cfg.cell;
+    const cfg = this.config, gpu = this.gpu, { T, B } = ws, H = cfg.hiddenSize, cell = cfg.cell;
     const lb = ws.layers[l], wOff = this.#off(`rnn.weight_hh_l${l}`);
     const seq = dhSeq ? lb.dhSeq : gpu.dummy;
     if (ws.persistent) {
       const pb = probes ? this.#probeBuffers(ws, l) : null, dummyRW = gpu.dummyRW;
-      const k = gpu.kernel(backwardKernel(cell, 4, { wg: this.#persistentWgFor(B), probes }));
+      const k = gpu.kernel(backwardPersistentKernel(cell, this.#persistentWgFor(B), probes));
       p.dispatch(k, new Uniforms().u(B, H, T, dhSeq ? STEP_DHSEQ : 0, truncate, wOff, 0, 0), [
         this.params,
         lb.gates,
@@ -667,30 +652,8 @@ export class WebGpuModel {
       const t = T - 1 - i;
       return new Uniforms().u(B, H, t, flagsAt(t), chunks, wOff, 0, 0);
     });
-    if (this.#stepVersion === 1) {
-      if (probes) throw new RangeError("WebGpuModel: step kernels version 1 have no probes; use version 2 or 3");
-      // dh0 doubles as the running dh: dhInit first, then each step's product dG[t] · W_hh (zero across a cut)
-      p.copy(lb.dhInit, 0, lb.dh0, 0, B * H * 4);
-      const mm = gpu.kernel(matmulKernel(this.#mmVersion, true)), cellK = gpu.kernel(backwardKernel(cell, 1));
-      for (let i = 0; i < T; i++) {
-        const t = T - 1 - i;
-        p.steps(cellK, [blocks[i]], [lb.gates, lb.h, lb.c, seq, lb.dh0, lb.dc], [ceilDiv(B * H, 64)]);
-        const cut = t > 0 && truncate > 0 && t % truncate === 0;
-        const u = matmulUniforms({
-          M: B,
-          N: H,
-          K: cut ? 0 : GH,
-          a: { off: t * B * GH, rs: GH, cs: 1 },
-          b: { off: wOff, rs: H, cs: 1 },
-          c: { ld: H },
-          accumulate: false,
-        });
-        p.steps(mm, [u], [lb.gates, this.params, this.params, lb.dh0], matmulGroups(this.#mmVersion, B, H));
-      }
-      return;
-    }
     const R = this.#rows(B);
-    const k = gpu.kernel(backwardKernel(cell, this.#stepVersion, { rows: R, probes }));
+    const k = gpu.kernel(backwardStepKernel(cell, R, probes));
     const pb = probes ? this.#probeBuffers(ws, l) : null;
     p.steps(k, blocks, [this.params, lb.gates, lb.h, lb.c, seq, lb.dhInit, lb.dc, pb?.part ?? gpu.dummyRW], [
       chunks,
