@@ -94,6 +94,7 @@ export class Programs {
   readonly #mm: Kernel;
   readonly #colsum: Kernel;
   readonly #wT: GPUBuffer[]; // per layer, W_hhᵀ (H, G·H)
+  readonly #G: number; // gates per unit
 
   constructor(
     gpu: Gpu,
@@ -115,7 +116,8 @@ export class Programs {
     this.#persistentWg = tuning.persistentWg;
     this.#mm = gpu.kernel(matmulKernel());
     this.#colsum = gpu.kernel(columnSumKernel());
-    const H = config.hiddenSize, GH = gatesOf(config.cell) * H;
+    this.#G = gatesOf(config.cell);
+    const H = config.hiddenSize, GH = this.#G * H;
     this.#wT = Array.from({ length: config.numLayers }, (_, l) => gpu.buffer(H * GH, `wT${l}`));
   }
 
@@ -149,12 +151,7 @@ export class Programs {
   /** Forward: transposes, input projections, recurrences, readout. `h0`/`c0`: slot 0 written by the host. */
   forward(ws: Workspace, h0: boolean, c0: boolean): Program {
     return this.#program(ws, `forward h0=${h0} c0=${c0}`, (p) => {
-      const cfg = this.config,
-        gpu = this.gpu,
-        { T, B } = ws,
-        H = cfg.hiddenSize,
-        G = gatesOf(this.config.cell),
-        GH = G * H;
+      const cfg = this.config, gpu = this.gpu, { T, B } = ws, H = cfg.hiddenSize, G = this.#G, GH = G * H;
       const L = cfg.numLayers, lstm = cfg.cell === "lstm", TB = T * B;
       const transpose = gpu.kernel(TRANSPOSE);
       for (let l = 0; l < L; l++) {
@@ -240,12 +237,7 @@ export class Programs {
   backward(ws: Workspace, o: BackwardProgramOptions): Program {
     const key = `backward ${JSON.stringify(o)}`;
     return this.#program(ws, key, (p) => {
-      const cfg = this.config,
-        { T, B } = ws,
-        H = cfg.hiddenSize,
-        G = gatesOf(this.config.cell),
-        GH = G * H,
-        L = cfg.numLayers;
+      const cfg = this.config, { T, B } = ws, H = cfg.hiddenSize, G = this.#G, GH = G * H, L = cfg.numLayers;
       const TB = T * B, acc = o.accumulate;
       const top = ws.layers[L - 1];
       for (let l = 0; l < L; l++) {
