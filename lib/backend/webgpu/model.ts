@@ -24,9 +24,10 @@
  * Buffers are created once per (T, B) shape (a few shapes are cached) and reused; the uniforms of every dispatch are
  * written when a shape is first used, so a step writes only its data (x, targets, mask) and a few per-step scalars.
  *
- * Split by responsibility: this file holds the buffers of each shape (workspaces) and records the forward, loss and
- * backward programs; `optimizers.ts` holds the optimizers on the GPU (state buffers read from each optimizer's
- * description, counters, update programs); `readback_log.ts` the log that steps' results are read back from.
+ * Split by responsibility: this file is the model (creation, validation of inputs, what each call uploads, encodes and
+ * reads back); `workspace.ts` holds the buffers of each (T, B) shape; `programs.ts` records the forward, loss and
+ * backward programs; `optimizers.ts` the optimizers on the GPU (state buffers read from each optimizer's description,
+ * counters, update programs); `readback_log.ts` the log that steps' results are read back from.
  *
  * @module
  */
@@ -37,21 +38,12 @@ import type { Optimizer } from "../../optim/optimizer.ts";
 import type { Batch } from "../../nn/batch.ts";
 import type { TrainStepOptions, TrainStepResult } from "../../nn/trainable.ts";
 import { requestWebGpuDevice, type WebGpuContext, type WebGpuDeviceInfo } from "./device.ts";
-import { ceilDiv, Gpu, type Kernel, Program, readBuffers, Uniforms } from "./gpu.ts";
-import { lossKernel } from "./kernels/loss.ts";
-import { type MatmulArgs, matmulGroups, matmulKernel, matmulUniforms, type MatmulVersion } from "./kernels/matmul.ts";
+import { ceilDiv, Gpu, readBuffers, Uniforms } from "./gpu.ts";
+import { NORM_MAX_GROUPS, NORM_WG } from "./kernels/reduce.ts";
 import { GpuOptimizers, type OptimizerSnapshot } from "./optimizers.ts";
+import { Programs } from "./programs.ts";
 import { ReadbackLog } from "./readback_log.ts";
-import {
-  backwardKernel,
-  forwardKernel,
-  PROBE_NORMS,
-  STEP_CUT,
-  STEP_DHSEQ,
-  STEP_FIRST,
-  STEP_WG,
-} from "./kernels/recurrence.ts";
-import { columnSumKernel, type ColumnSumVersion, NORM_MAX_GROUPS, NORM_WG, TRANSPOSE } from "./kernels/reduce.ts";
+import { type LayerBuffers, outputRows, outputWidth, type Workspace, Workspaces } from "./workspace.ts";
 
 export type { TrainStepOptions, TrainStepResult };
 
@@ -73,13 +65,12 @@ export interface WebGpuModelOptions {
   /** B·H up to which "auto" runs the persistent kernel (default 2048). */
   persistentMaxUnits?: number;
   /**
-   * Kernel versions (dev harness and benchmarks; see kernels/*.ts): matmul 1-3 (default 3), per-step kernels 1-3
-   * (default 3), column sums 1-2 (default 2), and the batch rows each thread of a version-3 step kernel serves
-   * (at most B; default 4 on a GPU, 8 on a software adapter such as lavapipe, where it measured 1.1-1.6× faster:
-   * more rows share each weight read, fewer rows make more workgroups and shorter serial loops — the best value
-   * depends on the GPU).
+   * GPU tuning of the production kernels: `rows`, the batch rows each thread of a per-step kernel serves (at most B;
+   * default 4 on a GPU, 8 on a software adapter such as lavapipe, where it measured 1.1-1.6× faster: more rows share
+   * each weight read, fewer rows make more workgroups and shorter serial loops — the best value depends on the GPU).
+   * The other numbered kernel versions live in the dev harness (dev/kernel_versions.ts, dev/bench_kernels.ts).
    */
-  versions?: { matmul?: MatmulVersion; step?: 1 | 2 | 3; columnSum?: ColumnSumVersion; rows?: number };
+  versions?: { rows?: number };
   /** How many (T, B) shapes keep their buffers (default 4; the least recently used is freed). */
   maxShapes?: number;
 }
@@ -108,46 +99,6 @@ export interface WebGpuBackwardResult {
   dhNorm: Float32Array[] | null;
   /** Per layer (T, B) (LSTM), with `probes`. */
   dcNorm: Float32Array[] | null;
-}
-
-/** Per-layer buffers of one (T, B) shape. */
-interface LayerBuffers {
-  /** (T, B, G·H): pre-activations, activations after forward, their gradients after backward. */
-  gates: GPUBuffer;
-  /** (T+1, B, H), slot 0 the initial state. */
-  h: GPUBuffer;
-  /** (T+1, B, H) (LSTM; the shared dummy for the RNN). */
-  c: GPUBuffer;
-  /** (T, B, H): gradient from above (readout at every step, or the layer above). */
-  dhSeq: GPUBuffer;
-  /** (B, H): gradient on the final hidden state. */
-  dhInit: GPUBuffer;
-  /** (B, H): running ∂L/∂c; after backward ∂L/∂c0. */
-  dc: GPUBuffer;
-  /** (B, H): after backward ∂L/∂h0. */
-  dh0: GPUBuffer;
-  /** Probes: (T, B) norms, per-workgroup partials (T, B, chunks, 4), persistent scratch (B, H, 2); lazily. */
-  dhNorm: GPUBuffer | null;
-  dcNorm: GPUBuffer | null;
-  part: GPUBuffer | null;
-  sq: GPUBuffer | null;
-}
-
-/** The buffers and recorded programs of one (T, B) shape. */
-interface Workspace {
-  T: number;
-  B: number;
-  /** Output rows: B (readout last) or T·B. */
-  R: number;
-  persistent: boolean;
-  x: GPUBuffer;
-  y: GPUBuffer;
-  dy: GPUBuffer;
-  target: GPUBuffer;
-  mask: GPUBuffer;
-  dx: GPUBuffer;
-  layers: LayerBuffers[];
-  programs: Map<string, Program>;
 }
 
 /** A submitted step whose results are in the readback log. */
@@ -195,19 +146,12 @@ export class WebGpuModel {
   readonly #ownsDevice: boolean;
   readonly #mode: RecurrenceMode;
   readonly #persistentMaxUnits: number;
-  readonly #persistentWg: number;
-  readonly #mmVersion: MatmulVersion;
-  readonly #stepVersion: 1 | 2 | 3;
-  readonly #maxRows: number;
-  readonly #mm: Kernel;
-  readonly #colsum: Kernel;
-  readonly #maxShapes: number;
-  readonly #wT: GPUBuffer[]; // per layer, W_hhᵀ (H, G·H)
   readonly #stats: GPUBuffer; // loss, norm, clip factor, divergence flag
   readonly #normPartial: GPUBuffer;
   readonly #lossU: GPUBuffer;
   readonly #normU: GPUBuffer;
-  readonly #workspaces = new Map<string, Workspace>();
+  readonly #workspaces: Workspaces;
+  readonly #programs: Programs;
   readonly #optimizers: GpuOptimizers;
   #forwarded: Workspace | null = null;
   #disposed = false;
@@ -227,24 +171,23 @@ export class WebGpuModel {
       );
     }
     this.#persistentMaxUnits = opts.persistentMaxUnits ?? 2048;
-    const lim = gpu.device.limits;
-    this.#persistentWg = Math.min(1024, lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX);
-    this.#mmVersion = opts.versions?.matmul ?? 3;
-    this.#stepVersion = opts.versions?.step ?? 3;
-    this.#maxRows = opts.versions?.rows ?? (info.isFallbackAdapter ? 8 : 4);
-    if (!(Number.isInteger(this.#maxRows) && this.#maxRows >= 1 && this.#maxRows <= 16)) {
-      throw new RangeError(`WebGpuModel: versions.rows = ${this.#maxRows}, expected an integer in [1, 16]`);
+    for (const key of Object.keys(opts.versions ?? {})) {
+      if (key !== "rows") {
+        throw new RangeError(
+          `WebGpuModel: versions.${key} is not an option; the model runs the winning kernels, the numbered versions ` +
+            `are timed by the dev harness (lib/backend/webgpu/dev/bench_kernels.ts); versions takes only rows`,
+        );
+      }
     }
-    this.#mm = gpu.kernel(matmulKernel(this.#mmVersion));
-    this.#colsum = gpu.kernel(columnSumKernel(opts.versions?.columnSum ?? 2));
-    this.#maxShapes = opts.maxShapes ?? 4;
+    const maxRows = opts.versions?.rows ?? (info.isFallbackAdapter ? 8 : 4);
+    if (!(Number.isInteger(maxRows) && maxRows >= 1 && maxRows <= 16)) {
+      throw new RangeError(`WebGpuModel: versions.rows = ${maxRows}, expected an integer in [1, 16]`);
+    }
     const P = cpu.params.length;
     if (P > MAX_ELEMENTS_1D) throw new RangeError(`WebGpuModel: ${P} parameters, at most ${MAX_ELEMENTS_1D} supported`);
     this.params = gpu.buffer(P, "params");
     this.grads = gpu.buffer(P, "grads");
     gpu.device.queue.writeBuffer(this.params, 0, Float32Array.from(cpu.params));
-    const H = this.config.hiddenSize, GH = this.#G * H;
-    this.#wT = Array.from({ length: this.config.numLayers }, (_, l) => gpu.buffer(H * GH, `wT${l}`));
     this.#stats = gpu.buffer(4, "stats");
     this.#normPartial = gpu.buffer(3 * NORM_MAX_GROUPS, "norm partials");
     this.#lossU = gpu.uniformBuffer(32, "loss uniforms");
@@ -256,6 +199,18 @@ export class WebGpuModel {
       normPartial: this.#normPartial,
       normUniforms: this.#normU,
     });
+    this.#workspaces = new Workspaces(gpu, this.config, opts.maxShapes ?? 4, (B) => this.usesPersistent(B), (ws) => {
+      if (this.#forwarded === ws) this.#forwarded = null;
+    });
+    const lim = gpu.device.limits;
+    this.#programs = new Programs(
+      gpu,
+      this.config,
+      new Map(this.parameters.map((p) => [p.name, p.offset])),
+      this.#workspaces,
+      { params: this.params, grads: this.grads, stats: this.#stats, lossUniforms: this.#lossU },
+      { maxRows, persistentWg: Math.min(1024, lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX) },
+    );
     this.#log = new ReadbackLog<PendingStep>(gpu);
   }
 
@@ -306,10 +261,6 @@ export class WebGpuModel {
     return new WebGpuModel(cpu, Gpu.of(device), info, owns, opts);
   }
 
-  get #G(): number {
-    return this.config.cell === "lstm" ? 4 : 1;
-  }
-
   /** Number of scalar parameters. */
   get size(): number {
     return this.parameters.reduce((n, p) => n + p.size, 0);
@@ -317,12 +268,12 @@ export class WebGpuModel {
 
   /** Rows of the output: B for a readout at the last step, T·B otherwise. */
   outputRows(T: number, B: number): number {
-    return this.config.readout === "last" ? B : T * B;
+    return outputRows(this.config, T, B);
   }
 
   /** Width of an output row: O, or H with no readout. */
   get outputWidth(): number {
-    return this.config.readout === "none" ? this.config.hiddenSize : this.config.outputSize;
+    return outputWidth(this.config);
   }
 
   /** The parameter with this state_dict name. */
@@ -338,380 +289,6 @@ export class WebGpuModel {
   usesPersistent(B: number): boolean {
     return this.#mode === "persistent" ||
       (this.#mode === "auto" && B * this.config.hiddenSize <= this.#persistentMaxUnits);
-  }
-
-  #off(name: string): number {
-    return this.parameter(name).offset;
-  }
-
-  // ------------------------------------------------------------------------------------------------ workspaces
-
-  #workspace(T: number, B: number): Workspace {
-    const key = `${T}x${B}`;
-    const hit = this.#workspaces.get(key);
-    if (hit !== undefined) {
-      this.#workspaces.delete(key); // most recently used last
-      this.#workspaces.set(key, hit);
-      return hit;
-    }
-    while (this.#workspaces.size >= this.#maxShapes) {
-      const [oldKey, old] = this.#workspaces.entries().next().value!;
-      this.#workspaces.delete(oldKey);
-      if (this.#forwarded === old) this.#forwarded = null;
-      this.#destroyWorkspace(old);
-    }
-    const cfg = this.config, gpu = this.gpu, H = cfg.hiddenSize, GH = this.#G * H, L = cfg.numLayers;
-    const R = this.outputRows(T, B), O = this.outputWidth, lstm = cfg.cell === "lstm";
-    const TB = T * B;
-    const layers: LayerBuffers[] = Array.from({ length: L }, (_, l) => ({
-      gates: gpu.buffer(TB * GH, `gates${l}`),
-      h: gpu.buffer((T + 1) * B * H, `h${l}`),
-      c: lstm ? gpu.buffer((T + 1) * B * H, `c${l}`) : gpu.dummy,
-      dhSeq: l < L - 1 || cfg.readout !== "last" ? gpu.buffer(TB * H, `dhSeq${l}`) : gpu.dummy,
-      dhInit: gpu.buffer(B * H, `dhInit${l}`),
-      dc: gpu.buffer(B * H, `dc${l}`),
-      dh0: gpu.buffer(B * H, `dh0${l}`),
-      dhNorm: null,
-      dcNorm: null,
-      part: null,
-      sq: null,
-    }));
-    const ws: Workspace = {
-      T,
-      B,
-      R,
-      persistent: this.usesPersistent(B),
-      x: gpu.buffer(TB * cfg.inputSize, "x"),
-      y: cfg.readout === "none" ? gpu.dummy : gpu.buffer(R * O, "y"),
-      dy: gpu.buffer(R * O, "dy"),
-      target: gpu.buffer(R * O, "target"),
-      mask: gpu.buffer(R, "mask"),
-      dx: gpu.buffer(TB * cfg.inputSize, "dx"),
-      layers,
-      programs: new Map(),
-    };
-    this.#workspaces.set(key, ws);
-    return ws;
-  }
-
-  #destroyWorkspace(ws: Workspace): void {
-    const dummies = [this.gpu.dummy, this.gpu.dummyRW];
-    const free = (b: GPUBuffer | null) => b !== null && !dummies.includes(b) && b.destroy();
-    for (const p of ws.programs.values()) p.destroy();
-    for (const b of [ws.x, ws.y, ws.dy, ws.target, ws.mask, ws.dx]) free(b);
-    for (const l of ws.layers) {
-      for (const b of [l.gates, l.h, l.c, l.dhSeq, l.dhInit, l.dc, l.dh0, l.dhNorm, l.dcNorm, l.part, l.sq]) free(b);
-    }
-  }
-
-  #probeBuffers(ws: Workspace, l: number): Required<{ [K in "dhNorm" | "dcNorm" | "part" | "sq"]: GPUBuffer }> {
-    const lb = ws.layers[l], TB = ws.T * ws.B, H = this.config.hiddenSize;
-    lb.dhNorm ??= this.gpu.buffer(TB, `dhNorm${l}`);
-    lb.dcNorm ??= this.gpu.buffer(TB, `dcNorm${l}`);
-    lb.part ??= this.gpu.buffer(TB * ceilDiv(H, STEP_WG) * 4, `probe partials${l}`);
-    lb.sq ??= this.gpu.buffer(ws.B * H * 2, `probe scratch${l}`);
-    return { dhNorm: lb.dhNorm, dcNorm: lb.dcNorm, part: lb.part, sq: lb.sq };
-  }
-
-  #program(ws: Workspace, key: string, build: (p: Program) => void): Program {
-    let p = ws.programs.get(key);
-    if (p === undefined) {
-      p = new Program(this.gpu, key);
-      build(p);
-      p.build();
-      ws.programs.set(key, p);
-    }
-    return p;
-  }
-
-  #matmul(p: Program, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, args: MatmulArgs, bias?: GPUBuffer): void {
-    if (args.M === 0 || args.N === 0) return;
-    p.dispatch(this.#mm, matmulUniforms(args), [a, b, bias ?? b, c], matmulGroups(this.#mmVersion, args.M, args.N));
-  }
-
-  #columnSums(p: Program, a: GPUBuffer, M: number, N: number, out1: number, out2: number, accumulate: boolean): void {
-    const u = new Uniforms().u(M, N, N, 0, out1, out2, accumulate ? 1 : 0, 0);
-    p.dispatch(this.#colsum, u, [a, this.grads], [ceilDiv(N, 64)]);
-  }
-
-  // ------------------------------------------------------------------------------------------------ programs
-
-  /** Forward: transposes, input projections, recurrences, readout. `h0`/`c0`: slot 0 written by the host. */
-  #forwardProgram(ws: Workspace, h0: boolean, c0: boolean): Program {
-    return this.#program(ws, `forward h0=${h0} c0=${c0}`, (p) => {
-      const cfg = this.config, gpu = this.gpu, { T, B } = ws, H = cfg.hiddenSize, G = this.#G, GH = G * H;
-      const L = cfg.numLayers, lstm = cfg.cell === "lstm", TB = T * B;
-      const transpose = gpu.kernel(TRANSPOSE);
-      for (let l = 0; l < L; l++) {
-        const lb = ws.layers[l], I = l === 0 ? cfg.inputSize : H;
-        const input = l === 0 ? ws.x : ws.layers[l - 1].h, inputOff = l === 0 ? 0 : B * H;
-        p.dispatch(
-          transpose,
-          new Uniforms().u(GH, H, this.#off(`rnn.weight_hh_l${l}`), 0),
-          [this.params, this.#wT[l]],
-          [
-            ceilDiv(H, 16),
-            ceilDiv(GH, 16),
-          ],
-        );
-        if (!h0) p.clear(lb.h, 0, B * H * 4);
-        if (lstm && !c0) p.clear(lb.c, 0, B * H * 4);
-        // gates (T·B, G·H) = b_ih + b_hh + input (T·B, I) · W_ihᵀ
-        this.#matmul(p, input, this.params, lb.gates, {
-          M: TB,
-          N: GH,
-          K: I,
-          a: { off: inputOff, rs: I, cs: 1 },
-          b: { off: this.#off(`rnn.weight_ih_l${l}`), rs: 1, cs: I },
-          c: { ld: GH },
-          accumulate: false,
-          bias: [this.#off(`rnn.bias_ih_l${l}`), this.#off(`rnn.bias_hh_l${l}`)],
-        }, this.params);
-        this.#recurrenceForward(p, ws, l);
-      }
-      if (cfg.readout !== "none") {
-        const top = ws.layers[L - 1], O = cfg.outputSize, last = cfg.readout === "last";
-        this.#matmul(p, top.h, this.params, ws.y, {
-          M: ws.R,
-          N: O,
-          K: H,
-          a: { off: last ? T * B * H : B * H, rs: H, cs: 1 },
-          b: { off: this.#off("readout.weight"), rs: 1, cs: H },
-          c: { ld: O },
-          accumulate: false,
-          bias: [this.#off("readout.bias")],
-        }, this.params);
-      }
-    });
-  }
-
-  #recurrenceForward(p: Program, ws: Workspace, l: number): void {
-    const cell = this.config.cell, gpu = this.gpu, { T, B } = ws, H = this.config.hiddenSize, GH = this.#G * H;
-    const lb = ws.layers[l];
-    if (ws.persistent) {
-      const k = gpu.kernel(forwardKernel(cell, 4, { wg: this.#persistentWgFor(B) }));
-      p.dispatch(k, new Uniforms().u(B, H, T, 0), [this.#wT[l], lb.gates, lb.h, lb.c], [1]);
-      return;
-    }
-    const steps = Array.from({ length: T }, (_, t) => new Uniforms().u(B, H, t, 0));
-    if (this.#stepVersion === 1) {
-      // two dispatches per step: gates[t] += h[t] · W_hhᵀ (matmul), then the pointwise cell
-      const mm = gpu.kernel(matmulKernel(this.#mmVersion, true)), cellK = gpu.kernel(forwardKernel(cell, 1));
-      for (let t = 0; t < T; t++) {
-        const u = matmulUniforms({
-          M: B,
-          N: GH,
-          K: H,
-          a: { off: t * B * H, rs: H, cs: 1 },
-          b: { rs: GH, cs: 1 },
-          c: { off: t * B * GH, ld: GH },
-          accumulate: true,
-        });
-        p.steps(mm, [u], [lb.h, this.#wT[l], this.#wT[l], lb.gates], matmulGroups(this.#mmVersion, B, GH));
-        p.steps(cellK, [steps[t]], [lb.gates, lb.h, lb.c], [ceilDiv(B * H, 64)]);
-      }
-      return;
-    }
-    const R = this.#rows(B);
-    const k = gpu.kernel(forwardKernel(cell, this.#stepVersion, { rows: R }));
-    p.steps(k, steps, [this.#wT[l], lb.gates, lb.h, lb.c], [ceilDiv(H, STEP_WG), ceilDiv(B, R)]);
-  }
-
-  /** Batch rows per thread of the per-step kernels (version 3). */
-  #rows(B: number): number {
-    return this.#stepVersion === 2 ? 1 : Math.min(this.#maxRows, B);
-  }
-
-  #persistentWgFor(B: number): number {
-    const units = B * this.config.hiddenSize;
-    return Math.max(32, Math.min(this.#persistentWg, ceilDiv(units, 32) * 32));
-  }
-
-  /** The loss over the outputs: dy and stats[0] (uniforms written per call into #lossU). */
-  #lossProgram(ws: Workspace, kind: LossKind): Program {
-    return this.#program(ws, `loss ${kind}`, (p) => {
-      const top = ws.layers[this.config.numLayers - 1];
-      const y = this.config.readout === "none" ? top.h : ws.y;
-      p.dispatch(this.gpu.kernel(lossKernel(kind)), this.#lossU, [y, ws.target, ws.mask, ws.dy, this.#stats], [1]);
-    });
-  }
-
-  /**
-   * BPTT from dy (if `fromOutputs`), the final-state gradients in dhInit/dc (written by the host when given, else
-   * cleared here), through every layer; `accumulate` adds to the gradients (backward) or overwrites them (trainStep).
-   */
-  #backwardProgram(
-    ws: Workspace,
-    o: {
-      fromOutputs: boolean;
-      truncate: number;
-      probes: boolean;
-      inputGrad: boolean;
-      accumulate: boolean;
-      dhN: boolean;
-      dcN: boolean;
-    },
-  ): Program {
-    const key = `backward ${JSON.stringify(o)}`;
-    return this.#program(ws, key, (p) => {
-      const cfg = this.config, { T, B } = ws, H = cfg.hiddenSize, G = this.#G, GH = G * H, L = cfg.numLayers;
-      const TB = T * B, acc = o.accumulate;
-      const top = ws.layers[L - 1];
-      for (let l = 0; l < L; l++) {
-        const lb = ws.layers[l];
-        if (!o.dhN) p.clear(lb.dhInit);
-        if (!o.dcN) p.clear(lb.dc);
-      }
-      let topDhSeq = false;
-      if (o.fromOutputs) {
-        if (cfg.readout === "none") {
-          p.copy(ws.dy, 0, top.dhSeq, 0, TB * H * 4);
-          topDhSeq = true;
-        } else {
-          const O = cfg.outputSize, last = cfg.readout === "last", hOff = last ? T * B * H : B * H;
-          const W = this.#off("readout.weight"), R = ws.R;
-          // dW (O, H) [+]= dyᵀ (O, R) · h (R, H);  db (O) [+]= Σ_rows dy
-          this.#matmul(p, ws.dy, top.h, this.grads, {
-            M: O,
-            N: H,
-            K: R,
-            a: { rs: 1, cs: O },
-            b: { off: hOff, rs: H, cs: 1 },
-            c: { off: W, ld: H },
-            accumulate: acc,
-          });
-          const bOff = this.#off("readout.bias");
-          this.#columnSums(p, ws.dy, R, O, bOff, bOff, acc);
-          // dh (R, H) = dy (R, O) · W (O, H): onto the final state (last), or each step (every)
-          this.#matmul(p, ws.dy, this.params, last ? top.dhInit : top.dhSeq, {
-            M: R,
-            N: H,
-            K: O,
-            a: { rs: O, cs: 1 },
-            b: { off: W, rs: H, cs: 1 },
-            c: { ld: H },
-            accumulate: last && o.dhN,
-          });
-          topDhSeq = !last;
-        }
-      }
-      for (let l = L - 1; l >= 0; l--) {
-        const lb = ws.layers[l], I = l === 0 ? cfg.inputSize : H;
-        const input = l === 0 ? ws.x : ws.layers[l - 1].h, inputOff = l === 0 ? 0 : B * H;
-        const wHh = this.#off(`rnn.weight_hh_l${l}`), wIh = this.#off(`rnn.weight_ih_l${l}`);
-        this.#recurrenceBackward(p, ws, l, l === L - 1 ? topDhSeq : true, o.truncate, o.probes);
-        if (!(this.#stepVersion === 1 && !ws.persistent)) {
-          // dh0 (B, H) = dG[0] (B, G·H) · W_hh (G·H, H)   (version 1 leaves it in dh0 itself)
-          this.#matmul(p, lb.gates, this.params, lb.dh0, {
-            M: B,
-            N: H,
-            K: GH,
-            a: { rs: GH, cs: 1 },
-            b: { off: wHh, rs: H, cs: 1 },
-            c: { ld: H },
-            accumulate: false,
-          });
-        }
-        // dW_hh (G·H, H) [+]= dGᵀ (G·H, T·B) · h[0 .. T-1] (T·B, H);  dW_ih (G·H, I) [+]= dGᵀ · input
-        this.#matmul(p, lb.gates, lb.h, this.grads, {
-          M: GH,
-          N: H,
-          K: TB,
-          a: { rs: 1, cs: GH },
-          b: { rs: H, cs: 1 },
-          c: { off: wHh, ld: H },
-          accumulate: acc,
-        });
-        this.#matmul(p, lb.gates, input, this.grads, {
-          M: GH,
-          N: I,
-          K: TB,
-          a: { rs: 1, cs: GH },
-          b: { off: inputOff, rs: I, cs: 1 },
-          c: { off: wIh, ld: I },
-          accumulate: acc,
-        });
-        this.#columnSums(p, lb.gates, TB, GH, this.#off(`rnn.bias_ih_l${l}`), this.#off(`rnn.bias_hh_l${l}`), acc);
-        // dx (T·B, I) = dG (T·B, G·H) · W_ih (G·H, I): the gradient for the layer below (its dhSeq), or ∂L/∂x
-        const dxOut = l > 0 ? ws.layers[l - 1].dhSeq : o.inputGrad ? ws.dx : null;
-        if (dxOut !== null) {
-          this.#matmul(p, lb.gates, this.params, dxOut, {
-            M: TB,
-            N: I,
-            K: GH,
-            a: { rs: GH, cs: 1 },
-            b: { off: wIh, rs: I, cs: 1 },
-            c: { ld: I },
-            accumulate: false,
-          });
-        }
-      }
-    });
-  }
-
-  #recurrenceBackward(p: Program, ws: Workspace, l: number, dhSeq: boolean, truncate: number, probes: boolean) {
-    const cfg = this.config, gpu = this.gpu, { T, B } = ws, H = cfg.hiddenSize, GH = this.#G * H, cell = cfg.cell;
-    const lb = ws.layers[l], wOff = this.#off(`rnn.weight_hh_l${l}`);
-    const seq = dhSeq ? lb.dhSeq : gpu.dummy;
-    if (ws.persistent) {
-      const pb = probes ? this.#probeBuffers(ws, l) : null, dummyRW = gpu.dummyRW;
-      const k = gpu.kernel(backwardKernel(cell, 4, { wg: this.#persistentWgFor(B), probes }));
-      p.dispatch(k, new Uniforms().u(B, H, T, dhSeq ? STEP_DHSEQ : 0, truncate, wOff, 0, 0), [
-        this.params,
-        lb.gates,
-        lb.h,
-        lb.c,
-        seq,
-        lb.dhInit,
-        lb.dc,
-        pb?.sq ?? dummyRW,
-        pb?.dhNorm ?? dummyRW,
-        pb?.dcNorm ?? dummyRW,
-      ], [1]);
-      return;
-    }
-    const flagsAt = (t: number) =>
-      (t === T - 1 ? STEP_FIRST : 0) | (t < T - 1 && truncate > 0 && (t + 1) % truncate === 0 ? STEP_CUT : 0) |
-      (dhSeq ? STEP_DHSEQ : 0);
-    const chunks = ceilDiv(H, STEP_WG);
-    const blocks = Array.from({ length: T }, (_, i) => {
-      const t = T - 1 - i;
-      return new Uniforms().u(B, H, t, flagsAt(t), chunks, wOff, 0, 0);
-    });
-    if (this.#stepVersion === 1) {
-      if (probes) throw new RangeError("WebGpuModel: step kernels version 1 have no probes; use version 2 or 3");
-      // dh0 doubles as the running dh: dhInit first, then each step's product dG[t] · W_hh (zero across a cut)
-      p.copy(lb.dhInit, 0, lb.dh0, 0, B * H * 4);
-      const mm = gpu.kernel(matmulKernel(this.#mmVersion, true)), cellK = gpu.kernel(backwardKernel(cell, 1));
-      for (let i = 0; i < T; i++) {
-        const t = T - 1 - i;
-        p.steps(cellK, [blocks[i]], [lb.gates, lb.h, lb.c, seq, lb.dh0, lb.dc], [ceilDiv(B * H, 64)]);
-        const cut = t > 0 && truncate > 0 && t % truncate === 0;
-        const u = matmulUniforms({
-          M: B,
-          N: H,
-          K: cut ? 0 : GH,
-          a: { off: t * B * GH, rs: GH, cs: 1 },
-          b: { off: wOff, rs: H, cs: 1 },
-          c: { ld: H },
-          accumulate: false,
-        });
-        p.steps(mm, [u], [lb.gates, this.params, this.params, lb.dh0], matmulGroups(this.#mmVersion, B, H));
-      }
-      return;
-    }
-    const R = this.#rows(B);
-    const k = gpu.kernel(backwardKernel(cell, this.#stepVersion, { rows: R, probes }));
-    const pb = probes ? this.#probeBuffers(ws, l) : null;
-    p.steps(k, blocks, [this.params, lb.gates, lb.h, lb.c, seq, lb.dhInit, lb.dc, pb?.part ?? gpu.dummyRW], [
-      chunks,
-      ceilDiv(B, R),
-    ]);
-    if (pb !== null) {
-      p.dispatch(gpu.kernel(PROBE_NORMS), new Uniforms().u(T * B, chunks, 0, 0), [pb.part, pb.dhNorm, pb.dcNorm], [
-        ceilDiv(T * B, 64),
-      ]);
-    }
   }
 
   // ------------------------------------------------------------------------------------------------ inputs
@@ -806,12 +383,12 @@ export class WebGpuModel {
     if (opts.c0 !== undefined && this.config.cell !== "lstm") {
       throw new RangeError(`${what}: c0 is given but cell is "rnn"`);
     }
-    const ws = this.#workspace(T, B);
+    const ws = this.#workspaces.get(T, B);
     this.#write(ws.x, x);
     if (opts.h0 !== undefined) this.#writeState("h0", opts.h0, ws, (lb) => lb.h, what);
     if (opts.c0 !== undefined) this.#writeState("c0", opts.c0, ws, (lb) => lb.c, what);
     const enc = this.gpu.device.createCommandEncoder();
-    this.#forwardProgram(ws, opts.h0 !== undefined, opts.c0 !== undefined).encode(enc);
+    this.#programs.forward(ws, opts.h0 !== undefined, opts.c0 !== undefined).encode(enc);
     this.gpu.device.queue.submit([enc.finish()]);
     this.#forwarded = ws;
     return ws;
@@ -850,7 +427,7 @@ export class WebGpuModel {
     if (opts.dcN !== undefined) this.#writeState("dcN", opts.dcN, ws, (lb) => lb.dc, "backward");
     const probes = opts.probes ?? false, inputGrad = opts.inputGrad ?? false;
     const enc = this.gpu.device.createCommandEncoder();
-    this.#backwardProgram(ws, {
+    this.#programs.backward(ws, {
       fromOutputs: dOutput !== null,
       truncate,
       probes,
@@ -939,7 +516,7 @@ export class WebGpuModel {
       if (v !== undefined && !(v > 0)) throw new RangeError(`trainStep: ${name} = ${v}, expected a number > 0`);
     }
     const state = this.#optimizers.state(opts.optimizer);
-    const ws = this.#workspace(T, B);
+    const ws = this.#workspaces.get(T, B);
     this.#write(ws.x, batch.x);
     this.#writeTargets(ws, opts.loss, batch.target, batch.mask ?? null);
     this.#writeUniform(
@@ -951,10 +528,10 @@ export class WebGpuModel {
 
     const enc = this.gpu.device.createCommandEncoder();
     if (this.#log.pending === 0) enc.clearBuffer(this.#stats);
-    this.#forwardProgram(ws, false, false).encode(enc);
-    this.#lossProgram(ws, opts.loss).encode(enc);
+    this.#programs.forward(ws, false, false).encode(enc);
+    this.#programs.loss(ws, opts.loss).encode(enc);
     const probes = opts.probes ?? false;
-    this.#backwardProgram(ws, {
+    this.#programs.backward(ws, {
       fromOutputs: true,
       truncate,
       probes,
@@ -1065,13 +642,12 @@ export class WebGpuModel {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const ws of this.#workspaces.values()) this.#destroyWorkspace(ws);
-    this.#workspaces.clear();
+    this.#workspaces.dispose();
+    this.#programs.dispose();
     this.#optimizers.dispose();
     for (const b of [this.params, this.grads, this.#stats, this.#normPartial, this.#lossU, this.#normU]) {
       b.destroy();
     }
-    for (const b of this.#wT) b.destroy();
     this.#log.dispose();
     if (this.#ownsDevice) this.gpu.device.destroy();
   }

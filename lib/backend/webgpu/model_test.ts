@@ -254,6 +254,16 @@ describe("same initialisation and layout as Model; clear errors", () => {
         WebGpuModel.create({ cell: "rnn", inputSize: 2, hiddenSize: 3, outputSize: 1, dtype: "float64" }),
         /float32 only/,
       );
+      const device = await testDevice(), cfg = { cell: "rnn", inputSize: 2, hiddenSize: 3, outputSize: 1 } as const;
+      await assert.rejects(
+        // a numbered kernel version of the dev harness (old option), through a cast as a JavaScript caller would pass it
+        WebGpuModel.create(cfg, { device, versions: { step: 1 } as { rows?: number } }),
+        /versions\.step is not an option; .*dev harness .*versions takes only rows/,
+      );
+      await assert.rejects(
+        WebGpuModel.create(cfg, { device, versions: { rows: 0 } }),
+        /versions\.rows = 0, expected an integer in \[1, 16\]/,
+      );
     } finally {
       gpu.dispose();
     }

@@ -1,7 +1,8 @@
 /**
  * Kernel development harness, in the style of llm.c's dev/cuda: every numbered version of every WebGPU kernel is run
  * on the same inputs as its CPU reference (the TypeScript functions of lib/, reused, not copied), its maximum
- * relative error printed (max |gpu - cpu| / max |cpu|), then timed.
+ * relative error printed (max |gpu - cpu| / max |cpu|), then timed. The versions are numbered in kernel_versions.ts
+ * (the losers kept there, the winners imported from ../kernels/, which ship in the model).
  *
  *   deno run -A lib/backend/webgpu/dev/bench_kernels.ts [--quick] [--only matmul,colsum,forward,backward,loss,update]
  *
@@ -29,19 +30,19 @@ import type { CellType } from "../../../nn/kernels.ts";
 import { requestWebGpuDevice } from "../device.ts";
 import { ceilDiv, Gpu, type Kernel, Program, readBuffers, Uniforms } from "../gpu.ts";
 import { lossKernel } from "../kernels/loss.ts";
-import { type MatmulArgs, matmulGroups, matmulKernel, matmulUniforms, type MatmulVersion } from "../kernels/matmul.ts";
+import { type MatmulArgs, matmulUniforms } from "../kernels/matmul.ts";
 import { optimizerKernel, type OptimizerKind } from "../kernels/optimizer.ts";
+import { PROBE_NORMS, STEP_CUT, STEP_DHSEQ, STEP_FIRST, STEP_WG } from "../kernels/recurrence.ts";
+import { NORM_FINAL, NORM_MAX_GROUPS, NORM_PARTIAL, NORM_WG } from "../kernels/reduce.ts";
 import {
   backwardKernel,
+  columnSumKernel,
   forwardKernel,
-  PROBE_NORMS,
+  matmulGroups,
+  matmulKernel,
+  type MatmulVersion,
   type RecurrenceVersion,
-  STEP_CUT,
-  STEP_DHSEQ,
-  STEP_FIRST,
-  STEP_WG,
-} from "../kernels/recurrence.ts";
-import { columnSumKernel, NORM_FINAL, NORM_MAX_GROUPS, NORM_PARTIAL, NORM_WG } from "../kernels/reduce.ts";
+} from "./kernel_versions.ts";
 
 const { values: args } = parseArgs({
   args: process.argv.slice(2),

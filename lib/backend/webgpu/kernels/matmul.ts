@@ -14,12 +14,10 @@
  * Each C element sums its K products in order k = 0, 1, ..., K-1 (as the CPU kernels do), then adds the biases and,
  * with `accumulate`, the old C.
  *
- * Versions (validated and timed by dev/bench_kernels.ts):
- * 1. naive: one thread per C element, reads straight from global memory;
- * 2. tiled: 16×16 tiles of A and B in workgroup memory, one thread per C element;
- * 3. register-blocked: 64×64 tiles, each of 256 threads computes a 4×4 block (the production kernel).
- * Tiles are loaded along whichever dimension of A (or B) is contiguous in memory, so a transposed operand is read
- * as coalesced as a plain one.
+ * The kernel is version 3 of the dev harness (dev/bench_kernels.ts, which times it against versions 1, naive, and 2,
+ * 16×16 tiles, kept in dev/kernel_versions.ts): register-blocked, 64×64 tiles, each of 256 threads computes a 4×4
+ * block. Tiles are loaded along whichever dimension of A (or B) is contiguous in memory, so a transposed operand is
+ * read as coalesced as a plain one.
  *
  * @module
  */
@@ -27,15 +25,31 @@
 import type { BindingKind, KernelSpec } from "../gpu.ts";
 import { ceilDiv, Uniforms } from "../gpu.ts";
 
-/** Versions of the product kernel. */
-export type MatmulVersion = 1 | 2 | 3;
-
-/** Bindings: uniform block, A, B, bias (read), C (read-write). */
-function bindings(dynamic: boolean): BindingKind[] {
+/**
+ * Bindings of every version of the product: uniform block (dynamic: one block per time step), A, B, bias (read),
+ * C (read-write).
+ *
+ * @example
+ * ```ts
+ * import { matmulBindings } from "./matmul.ts";
+ * matmulBindings(false); // ["uniform", "read", "read", "read", "rw"]
+ * ```
+ */
+export function matmulBindings(dynamic: boolean): BindingKind[] {
   return [dynamic ? "uniform-dynamic" : "uniform", "read", "read", "read", "rw"];
 }
 
-const HEADER = /* wgsl */ `
+/**
+ * WGSL shared by every version of the product: the uniform block, the bindings, bounds-checked loads and the store
+ * (biases, accumulate).
+ *
+ * @example
+ * ```ts
+ * import { MATMUL_HEADER } from "./matmul.ts";
+ * const code = MATMUL_HEADER + "@compute @workgroup_size(1) fn main() { store(0u, 0u, loadA(0u, 0u)); }";
+ * ```
+ */
+export const MATMUL_HEADER = /* wgsl */ `
 struct Mm {
   M: u32, N: u32, K: u32, accumulate: u32,
   aOff: u32, aRs: u32, aCs: u32, biasMode: u32,   // biasMode: 0 none, 1 bias1, 2 bias1 + bias2
@@ -66,48 +80,8 @@ fn store(m: u32, n: u32, acc: f32) {
 }
 `;
 
-/** Version 1: one thread per element of C. Grid (ceil(N/16), ceil(M/16)). */
-const MATMUL_1 = HEADER + /* wgsl */ `
-@compute @workgroup_size(16, 16)
-fn main(@builtin(global_invocation_id) g: vec3u) {
-  let n = g.x;
-  let m = g.y;
-  if (m >= u.M || n >= u.N) { return; }
-  var acc = 0.0;
-  for (var k = 0u; k < u.K; k++) {
-    acc += A[u.aOff + m * u.aRs + k * u.aCs] * Bm[u.bOff + k * u.bRs + n * u.bCs];
-  }
-  store(m, n, acc);
-}
-`;
-
-/** Version 2: 16×16 tiles in workgroup memory. Grid (ceil(N/16), ceil(M/16)). */
-const MATMUL_2 = HEADER + /* wgsl */ `
-var<workgroup> As: array<f32, 256>;   // [m][k], 16 × 16
-var<workgroup> Bs: array<f32, 256>;   // [k][n], 16 × 16
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) w: vec3u, @builtin(local_invocation_id) l: vec3u) {
-  let m0 = w.y * 16u;
-  let n0 = w.x * 16u;
-  var acc = 0.0;
-  for (var k0 = 0u; k0 < u.K; k0 += 16u) {
-    // Adjacent threads read adjacent addresses: along k when A is row-major (aCs = 1), along m otherwise.
-    if (u.aCs == 1u) { As[l.y * 16u + l.x] = loadA(m0 + l.y, k0 + l.x); }
-    else { As[l.x * 16u + l.y] = loadA(m0 + l.x, k0 + l.y); }
-    if (u.bCs == 1u) { Bs[l.y * 16u + l.x] = loadB(k0 + l.y, n0 + l.x); }
-    else { Bs[l.x * 16u + l.y] = loadB(k0 + l.x, n0 + l.y); }
-    workgroupBarrier();
-    for (var kk = 0u; kk < 16u; kk++) { acc += As[l.y * 16u + kk] * Bs[kk * 16u + l.x]; }
-    workgroupBarrier();
-  }
-  let m = m0 + l.y;
-  let n = n0 + l.x;
-  if (m < u.M && n < u.N) { store(m, n, acc); }
-}
-`;
-
-/** Version 3: 64×64 tiles, K in steps of 16, each thread a 4×4 block. Grid (ceil(N/64), ceil(M/64)). */
-const MATMUL_3 = HEADER + /* wgsl */ `
+/** 64×64 tiles, K in steps of 16, each thread a 4×4 block. Grid (ceil(N/64), ceil(M/64)). */
+const MATMUL = MATMUL_HEADER + /* wgsl */ `
 var<workgroup> As: array<f32, 1024>;  // [k][m], 16 × 64
 var<workgroup> Bs: array<f32, 1024>;  // [k][n], 16 × 64
 @compute @workgroup_size(16, 16)
@@ -156,24 +130,17 @@ fn main(@builtin(workgroup_id) w: vec3u, @builtin(local_invocation_id) l: vec3u,
 }
 `;
 
-const SOURCES: Record<MatmulVersion, { code: string; tile: number }> = {
-  1: { code: MATMUL_1, tile: 16 },
-  2: { code: MATMUL_2, tile: 16 },
-  3: { code: MATMUL_3, tile: 64 },
-};
-
 /**
- * The product kernel of a version; `dynamic` makes its uniform a dynamic-offset binding (one block per time step,
- * for the two-dispatch recurrences of version 1 of the step kernels).
+ * The product kernel (64×64 tiles, 4×4 per thread).
  *
  * @example
  * ```ts
  * import { matmulKernel } from "./matmul.ts";
- * const spec = matmulKernel(3); // spec.code is WGSL; spec.bindings: uniform, A, B, bias, C
+ * const spec = matmulKernel(); // spec.code is WGSL; spec.bindings: uniform, A, B, bias, C
  * ```
  */
-export function matmulKernel(version: MatmulVersion, dynamic = false): KernelSpec {
-  return { name: `matmul${version}${dynamic ? "-dyn" : ""}`, code: SOURCES[version].code, bindings: bindings(dynamic) };
+export function matmulKernel(): KernelSpec {
+  return { name: "matmul3", code: MATMUL, bindings: matmulBindings(false) };
 }
 
 /** Operand layout of one product (offsets in elements). */
@@ -225,15 +192,14 @@ export function matmulUniforms(p: MatmulArgs): Uniforms {
 }
 
 /**
- * Workgroups of a product for a version.
+ * Workgroups of a product: one per 64×64 tile of C.
  *
  * @example
  * ```ts
  * import { matmulGroups } from "./matmul.ts";
- * matmulGroups(3, 100, 512); // [8, 2, 1]: 64 × 64 tiles
+ * matmulGroups(100, 512); // [8, 2, 1]: 64 × 64 tiles
  * ```
  */
-export function matmulGroups(version: MatmulVersion, M: number, N: number): [number, number, number] {
-  const t = SOURCES[version].tile;
-  return [ceilDiv(N, t), ceilDiv(M, t), 1];
+export function matmulGroups(M: number, N: number): [number, number, number] {
+  return [ceilDiv(N, 64), ceilDiv(M, 64), 1];
 }

@@ -7,14 +7,15 @@
  * h and c (T+1, B, H) with the initial state in slot 0; W_hh (G·H, H) inside the flat parameter buffer (at `wOff`) and
  * its transpose wT (H, G·H) kept beside it for the forward product.
  *
- * Versions (validated and timed by dev/bench_kernels.ts):
- * 1. two dispatches per step: the recurrent product (the generic matmul) and a pointwise cell kernel;
- * 2. ONE fused dispatch per step: each thread owns a unit j of one batch row, computes its G dot products over the
- *    previous h (staged through workgroup memory), then the cell (forward); backward: the product that carries
- *    dG[t+1] to dh_t, then the cell backward of step t — so one dispatch per step, mirrored in reverse time;
- * 3. as 2, each thread serving R = 4 batch rows, so each W_hh element read serves 4 rows (the per-step default);
- * 4. persistent: the whole sequence in ONE dispatch of ONE workgroup that loops over t with a barrier per step
- *    (`storageBarrier()`), for small B·H where dispatch overhead, not arithmetic, bounds the per-step kernels.
+ * Two kernels, each the winner for its sizes in the dev harness (dev/bench_kernels.ts; its version numbers in brackets;
+ * version 1, two dispatches per step — the generic matmul, then a pointwise cell kernel — is in dev/kernel_versions.ts):
+ * - per step [2, 3]: ONE fused dispatch per step: each thread owns a unit j of R batch rows, computes its G dot
+ *   products over the previous h (staged through workgroup memory), then the cell (forward); backward: the product
+ *   that carries dG[t+1] to dh_t, then the cell backward of step t — so one dispatch per step, mirrored in reverse
+ *   time. Each W_hh element read serves R rows (version 2 is R = 1; the model's default R is 4 on a GPU, 8 on lavapipe);
+ * - persistent [4]: the whole sequence in ONE dispatch of ONE workgroup that loops over t with a barrier per step
+ *   (`storageBarrier()`), for small B·H where dispatch overhead, not arithmetic, bounds the per-step kernels.
+ * The model chooses per shape (`recurrence: "auto"`: persistent when B·H ≤ 2048).
  * Probes (‖∂L/∂h_t‖, ‖∂L/∂c_t‖ per (t, b)) are a compile-time constant of the backward kernels: the variant without
  * them has no probe code at all. Per-step kernels write per-workgroup partial sums of squares, reduced by
  * `PROBE_NORMS` afterwards; the persistent kernel writes the norms itself.
@@ -29,9 +30,6 @@
 import type { CellType } from "../../../nn/kernels.ts";
 import type { KernelSpec } from "../gpu.ts";
 import { NRM2 } from "./reduce.ts";
-
-/** Versions of the step kernels. */
-export type RecurrenceVersion = 1 | 2 | 3 | 4;
 
 /**
  * Threads per workgroup of the per-step kernels (units j of a row).
@@ -62,50 +60,16 @@ fn tanh_(x: f32) -> f32 {
 }
 `;
 
-const G_OF = (cell: CellType) => (cell === "lstm" ? 4 : 1);
-
-// ------------------------------------------------------------------------------------------------- forward, v1
-
 /**
- * Version 1, pointwise part of a forward step (after the matmul added h[t]·W_hhᵀ into gates[t]).
- * Bindings: step uniform (dynamic), gates (rw), h (rw), c (rw). Grid (ceil(B·H / 64)).
+ * Gates per unit: 4 for the LSTM ([i | f | g | o]), 1 for the RNN.
+ *
+ * @example
+ * ```ts
+ * import { gatesOf } from "./recurrence.ts";
+ * gatesOf("lstm"); // 4
+ * ```
  */
-function forwardCellV1(cell: CellType): string {
-  return ACTIVATIONS + /* wgsl */ `
-struct Step { B: u32, H: u32, t: u32, pad: u32 }
-@group(0) @binding(0) var<uniform> s: Step;
-@group(0) @binding(1) var<storage, read_write> gates: array<f32>;   // (T, B, G·H)
-@group(0) @binding(2) var<storage, read_write> h: array<f32>;       // (T+1, B, H)
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;       // (T+1, B, H), LSTM
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let H = s.H;
-  let u = gid.x;
-  if (u >= s.B * H) { return; }
-  let b = u / H;
-  let j = u % H;
-  let sIdx = (s.t * s.B + b) * H + j;      // slot t (previous state) of h / c
-  let nIdx = sIdx + s.B * H;               // slot t+1
-${
-    cell === "lstm"
-      ? /* wgsl */ `
-  let gi = (s.t * s.B + b) * 4u * H + j;
-  let i = sigm(gates[gi]);
-  let f = sigm(gates[gi + H]);
-  let g = tanh_(gates[gi + 2u * H]);
-  let o = sigm(gates[gi + 3u * H]);
-  gates[gi] = i; gates[gi + H] = f; gates[gi + 2u * H] = g; gates[gi + 3u * H] = o;
-  let cn = f * c[sIdx] + i * g;
-  c[nIdx] = cn;
-  h[nIdx] = o * tanh_(cn);`
-      : /* wgsl */ `
-  let gi = (s.t * s.B + b) * H + j;
-  let hn = tanh_(gates[gi]);
-  h[nIdx] = hn;`
-  }
-}
-`;
-}
+export const gatesOf = (cell: CellType): number => (cell === "lstm" ? 4 : 1);
 
 // ---------------------------------------------------------------------------------------------- forward, v2 / v3
 
@@ -119,7 +83,7 @@ ${
  * Grid (ceil(H / 64), ceil(B / R)).
  */
 function forwardStepFused(cell: CellType, R: number): string {
-  const G = G_OF(cell), lstm = cell === "lstm";
+  const G = gatesOf(cell), lstm = cell === "lstm";
   return ACTIVATIONS + /* wgsl */ `
 const WG = ${STEP_WG}u;
 const R = ${R}u;
@@ -198,7 +162,7 @@ ${
  * Bindings: uniform (B, H, T), wT (read), gates (rw), h (rw), c (rw). Grid (1).
  */
 function forwardPersistent(cell: CellType, wg: number): string {
-  const G = G_OF(cell), lstm = cell === "lstm";
+  const G = gatesOf(cell), lstm = cell === "lstm";
   return ACTIVATIONS + /* wgsl */ `
 struct Seq { B: u32, H: u32, T: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> s: Seq;
@@ -278,8 +242,17 @@ export const STEP_CUT = 2;
  */
 export const STEP_DHSEQ = 4;
 
-/** The LSTM / RNN cell backward of one unit (b, j) at step t, given dh (total); WGSL statements. */
-function cellBackwardBody(cell: CellType, indent: string, probes: boolean): string {
+/**
+ * The LSTM / RNN cell backward of one unit (b, j) at step t, given dh (total); WGSL statements (every backward kernel,
+ * and version 1 of dev/kernel_versions.ts).
+ *
+ * @example
+ * ```ts
+ * import { cellBackwardBody } from "./recurrence.ts";
+ * const wgsl = cellBackwardBody("rnn", "  ", false); // reads dh, h, gates; writes gates[gi]
+ * ```
+ */
+export function cellBackwardBody(cell: CellType, indent: string, probes: boolean): string {
   const lines = cell === "lstm"
     ? [
       "let gi = (t * B + b) * GH + j;",
@@ -303,43 +276,6 @@ function cellBackwardBody(cell: CellType, indent: string, probes: boolean): stri
   return lines.map((l) => indent + l).join("\n");
 }
 
-// ------------------------------------------------------------------------------------------------ backward, v1
-
-/**
- * Version 1, pointwise part of a backward step: dh = dhRec (B, H) [+ dhSeq[t]]; cell backward; gates[t] ← dG[t].
- * The product dhRec = dG[t]·W_hh follows as a matmul dispatch (or zero, or dhInit, set by the host). No probes.
- * Bindings: step uniform (dynamic), gates (rw), h (read), c (read), dhSeq (read), dhRec (read), dc (rw).
- */
-function backwardCellV1(cell: CellType): string {
-  const G = G_OF(cell);
-  return ACTIVATIONS + /* wgsl */ `
-struct Step { B: u32, H: u32, t: u32, flags: u32, chunks: u32, wOff: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<uniform> s: Step;
-@group(0) @binding(1) var<storage, read_write> gates: array<f32>;   // (T, B, G·H)
-@group(0) @binding(2) var<storage, read> h: array<f32>;             // (T+1, B, H)
-@group(0) @binding(3) var<storage, read> c: array<f32>;             // (T+1, B, H), LSTM
-@group(0) @binding(4) var<storage, read> dhSeq: array<f32>;         // (T, B, H)
-@group(0) @binding(5) var<storage, read> dhRec: array<f32>;         // (B, H)
-@group(0) @binding(6) var<storage, read_write> dc: array<f32>;      // (B, H)
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let B = s.B;
-  let H = s.H;
-  let GH = ${G}u * H;
-  let t = s.t;
-  let u = gid.x;
-  if (u >= B * H) { return; }
-  let b = u / H;
-  let j = u % H;
-  var dh = dhRec[u];
-  if ((s.flags & ${STEP_DHSEQ}u) != 0u) { dh += dhSeq[(t * B + b) * H + j]; }
-  var dcIn = 0.0;
-  if ((s.flags & ${STEP_CUT}u) == 0u) { dcIn = dc[u]; }
-${cellBackwardBody(cell, "  ", false)}
-}
-`;
-}
-
 // ---------------------------------------------------------------------------------------------- backward, v2 / v3
 
 /**
@@ -356,7 +292,7 @@ ${cellBackwardBody(cell, "  ", false)}
  * dhSeq (read), dhInit (read), dc (rw), part (rw). Grid (chunks = ceil(H / 64), ceil(B / R)).
  */
 function backwardStepFused(cell: CellType, R: number, probes: boolean): string {
-  const G = G_OF(cell);
+  const G = gatesOf(cell);
   return ACTIVATIONS + /* wgsl */ `
 const WG = ${STEP_WG}u;
 const R = ${R}u;
@@ -453,7 +389,7 @@ ${
  * dhSeq (read), dhInit (read), dc (rw), sq (rw), dhNorm (rw), dcNorm (rw). Grid (1).
  */
 function backwardPersistent(cell: CellType, wg: number, probes: boolean): string {
-  const G = G_OF(cell);
+  const G = gatesOf(cell);
   return ACTIVATIONS + /* wgsl */ `
 struct Seq { B: u32, H: u32, T: u32, flags: u32, truncate: u32, wOff: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> s: Seq;
@@ -553,83 +489,71 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 };
 
 /**
- * The forward kernel of a version: 1 → the pointwise cell (after a matmul); 2, 3 → fused step with R = 1 or the
- * given rows; 4 → persistent with `wg` threads.
+ * The per-step forward kernel (one fused dispatch per time step), each thread serving `rows` batch rows.
  *
  * @example
  * ```ts
- * import { forwardKernel } from "./recurrence.ts";
- * const spec = forwardKernel("lstm", 3, { rows: 4 }); // bindings: step, wT, gates, h, c
+ * import { forwardStepKernel } from "./recurrence.ts";
+ * const spec = forwardStepKernel("lstm", 4); // bindings: step (dynamic), wT, gates, h, c
  * ```
  */
-export function forwardKernel(
-  cell: CellType,
-  version: RecurrenceVersion,
-  o: { rows?: number; wg?: number } = {},
-): KernelSpec {
-  switch (version) {
-    case 1:
-      return { name: `fwd1-${cell}`, code: forwardCellV1(cell), bindings: ["uniform-dynamic", "rw", "rw", "rw"] };
-    case 2:
-    case 3: {
-      const R = version === 2 ? 1 : o.rows ?? 4;
-      return {
-        name: `fwd${version}-${cell}-r${R}`,
-        code: forwardStepFused(cell, R),
-        bindings: ["uniform-dynamic", "read", "rw", "rw", "rw"],
-      };
-    }
-    case 4: {
-      const wg = o.wg ?? 256;
-      return {
-        name: `fwd4-${cell}-wg${wg}`,
-        code: forwardPersistent(cell, wg),
-        bindings: ["uniform", "read", "rw", "rw", "rw"],
-      };
-    }
-  }
+export function forwardStepKernel(cell: CellType, rows: number): KernelSpec {
+  return {
+    name: `fwd3-${cell}-r${rows}`,
+    code: forwardStepFused(cell, rows),
+    bindings: ["uniform-dynamic", "read", "rw", "rw", "rw"],
+  };
 }
 
 /**
- * The backward kernel of a version (see `forwardKernel`); `probes` compiles the probe code in (versions 2-4).
+ * The persistent forward kernel (one dispatch of one workgroup of `wg` threads for all T steps).
  *
  * @example
  * ```ts
- * import { backwardKernel } from "./recurrence.ts";
- * const spec = backwardKernel("rnn", 3, { rows: 4, probes: true });
+ * import { forwardPersistentKernel } from "./recurrence.ts";
+ * const spec = forwardPersistentKernel("rnn", 256); // bindings: uniform (B, H, T), wT, gates, h, c
  * ```
  */
-export function backwardKernel(
-  cell: CellType,
-  version: RecurrenceVersion,
-  o: { rows?: number; wg?: number; probes?: boolean } = {},
-): KernelSpec {
-  const probes = o.probes ?? false;
-  const pname = probes ? "-probes" : "";
-  switch (version) {
-    case 1:
-      if (probes) throw new RangeError("backwardKernel: version 1 has no probes (use 2, 3 or 4)");
-      return {
-        name: `bwd1-${cell}`,
-        code: backwardCellV1(cell),
-        bindings: ["uniform-dynamic", "rw", "read", "read", "read", "read", "rw"],
-      };
-    case 2:
-    case 3: {
-      const R = version === 2 ? 1 : o.rows ?? 4;
-      return {
-        name: `bwd${version}-${cell}-r${R}${pname}`,
-        code: backwardStepFused(cell, R, probes),
-        bindings: ["uniform-dynamic", "read", "rw", "read", "read", "read", "read", "rw", "rw"],
-      };
-    }
-    case 4: {
-      const wg = o.wg ?? 256;
-      return {
-        name: `bwd4-${cell}-wg${wg}${pname}`,
-        code: backwardPersistent(cell, wg, probes),
-        bindings: ["uniform", "read", "rw", "read", "read", "read", "read", "rw", "rw", "rw", "rw"],
-      };
-    }
-  }
+export function forwardPersistentKernel(cell: CellType, wg: number): KernelSpec {
+  return {
+    name: `fwd4-${cell}-wg${wg}`,
+    code: forwardPersistent(cell, wg),
+    bindings: ["uniform", "read", "rw", "rw", "rw"],
+  };
+}
+
+/**
+ * The per-step backward kernel, each thread serving `rows` batch rows; `probes` compiles the probe code in (partial
+ * norms per workgroup, combined afterwards by `PROBE_NORMS`).
+ *
+ * @example
+ * ```ts
+ * import { backwardStepKernel } from "./recurrence.ts";
+ * const spec = backwardStepKernel("rnn", 4, true);
+ * ```
+ */
+export function backwardStepKernel(cell: CellType, rows: number, probes: boolean): KernelSpec {
+  return {
+    name: `bwd3-${cell}-r${rows}${probes ? "-probes" : ""}`,
+    code: backwardStepFused(cell, rows, probes),
+    bindings: ["uniform-dynamic", "read", "rw", "read", "read", "read", "read", "rw", "rw"],
+  };
+}
+
+/**
+ * The persistent backward kernel (one workgroup of `wg` threads, t = T-1 .. 0); `probes` compiles the probe code in
+ * (the norms written directly).
+ *
+ * @example
+ * ```ts
+ * import { backwardPersistentKernel } from "./recurrence.ts";
+ * const spec = backwardPersistentKernel("lstm", 256, false);
+ * ```
+ */
+export function backwardPersistentKernel(cell: CellType, wg: number, probes: boolean): KernelSpec {
+  return {
+    name: `bwd4-${cell}-wg${wg}${probes ? "-probes" : ""}`,
+    code: backwardPersistent(cell, wg, probes),
+    bindings: ["uniform", "read", "rw", "read", "read", "read", "read", "rw", "rw", "rw", "rw"],
+  };
 }

@@ -13,9 +13,6 @@
 
 import type { KernelSpec } from "../gpu.ts";
 
-/** Versions of the column-sum kernel. */
-export type ColumnSumVersion = 1 | 2;
-
 /**
  * WGSL: whether a float is finite (bit test, immune to fast-math assumptions).
  *
@@ -29,7 +26,17 @@ export const FINITE = /* wgsl */ `
 fn finite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }
 `;
 
-const COLSUM_HEADER = /* wgsl */ `
+/**
+ * WGSL shared by every version of the column sums: the uniform block, the bindings, and `put` (write or add a column's
+ * sum to both places).
+ *
+ * @example
+ * ```ts
+ * import { COLSUM_HEADER } from "./reduce.ts";
+ * const code = COLSUM_HEADER + "@compute @workgroup_size(1) fn main() { put(0u, A[u.aOff]); }";
+ * ```
+ */
+export const COLSUM_HEADER = /* wgsl */ `
 struct Cs { M: u32, N: u32, lda: u32, aOff: u32, out1: u32, out2: u32, accumulate: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> u: Cs;
 @group(0) @binding(1) var<storage, read> A: array<f32>;          // (M, N), row stride lda, from aOff
@@ -43,31 +50,7 @@ fn put(n: u32, v: f32) {
 }
 `;
 
-/**
- * Column sums of A (M, N), written (or added, with `accumulate`) to two places of `out` — the same sums are the
- * gradients of both b_ih and b_hh.
- * Version 1: one thread per column, rows in order. Grid (ceil(N / 64)).
- * Version 2: 64 columns × 4 row lanes per workgroup, lanes combined in workgroup memory. Grid (ceil(N / 64)).
- *
- * @example
- * ```ts
- * import { columnSumKernel } from "./reduce.ts";
- * const spec = columnSumKernel(2); // bindings: uniform, A (read), out (rw)
- * ```
- */
-export function columnSumKernel(version: ColumnSumVersion): KernelSpec {
-  const code = version === 1
-    ? COLSUM_HEADER + /* wgsl */ `
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let n = gid.x;
-  if (n >= u.N) { return; }
-  var s = 0.0;
-  for (var m = 0u; m < u.M; m++) { s += A[u.aOff + m * u.lda + n]; }
-  put(n, s);
-}
-`
-    : COLSUM_HEADER + /* wgsl */ `
+const COLSUM_2 = COLSUM_HEADER + /* wgsl */ `
 var<workgroup> red: array<f32, 256>;
 @compute @workgroup_size(64, 4)
 fn main(@builtin(workgroup_id) w: vec3u, @builtin(local_invocation_id) l: vec3u) {
@@ -83,7 +66,20 @@ fn main(@builtin(workgroup_id) w: vec3u, @builtin(local_invocation_id) l: vec3u)
   }
 }
 `;
-  return { name: `colsum${version}`, code, bindings: ["uniform", "read", "rw"] };
+
+/**
+ * Column sums of A (M, N), written (or added, with `accumulate`) to two places of `out` — the same sums are the
+ * gradients of both b_ih and b_hh: 64 columns × 4 row lanes per workgroup, lanes combined in workgroup memory
+ * (version 2 of the dev harness; version 1, one thread per column, is in dev/kernel_versions.ts). Grid (ceil(N / 64)).
+ *
+ * @example
+ * ```ts
+ * import { columnSumKernel } from "./reduce.ts";
+ * const spec = columnSumKernel(); // bindings: uniform, A (read), out (rw)
+ * ```
+ */
+export function columnSumKernel(): KernelSpec {
+  return { name: "colsum2", code: COLSUM_2, bindings: ["uniform", "read", "rw"] };
 }
 
 /**
