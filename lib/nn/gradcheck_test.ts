@@ -9,6 +9,7 @@ import { lossAndGradient, type LossKind } from "./loss.ts";
 import { Model, type ReadoutPlacement } from "./model.ts";
 import type { CellType } from "./layer.ts";
 import { cellDefinition, type CellOptions, MODEL_LSTM_VARIANTS } from "./cells.ts";
+import { maxRelativeError } from "./gradcheck.ts";
 import process from "node:process";
 
 /** LSTM_LAB_GRADCHECK_REPORT=1 prints each case's largest relative error (for reports). */
@@ -177,17 +178,6 @@ function analytic(p: Problem, c: Case) {
   };
 }
 
-function maxRelErr(a: Float64Array, n: Float64Array): { err: number; at: number } {
-  let worst = 0, at = -1;
-  for (let i = 0; i < a.length; i++) {
-    // Relative error, with a floor: central differences carry ~1e-10 of rounding noise (ε·|L| / h), so gradients
-    // below ~1e-3 are compared absolutely (to 1e-9); a wrong gradient is off by its own size.
-    const err = Math.abs(a[i] - n[i]) / Math.max(1e-3, Math.abs(a[i]) + Math.abs(n[i]));
-    if (err > worst) (worst = err, at = i);
-  }
-  return { err: worst, at };
-}
-
 function check(c: Case, seed = 1) {
   const p = makeProblem(c, seed);
   const g = analytic(p, c);
@@ -218,11 +208,11 @@ function check(c: Case, seed = 1) {
   ];
   if (p.c0 !== null) results.push(["c0", g.c0!, numeric(p.c0)]);
   if (REPORT) {
-    const worst = Math.max(...results.map(([, a, n]) => maxRelErr(a, n).err));
+    const worst = Math.max(...results.map(([, a, n]) => maxRelativeError(a, n).err));
     console.log(`gradcheck ${JSON.stringify(c)} max rel err ${worst.toExponential(2)}`);
   }
   for (const [name, a, n] of results) {
-    const { err, at } = maxRelErr(a, n);
+    const { err, at } = maxRelativeError(a, n);
     let where = `${name}[${at}]`;
     if (name === "params" && at >= 0) {
       const q = p.model.parameters.find((q) => at >= q.offset && at < q.offset + q.size)!;
